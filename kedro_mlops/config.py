@@ -1,0 +1,135 @@
+"""The models of ``conf/<env>/mlops.yml``: validation only, no side effects.
+
+Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from kedro_mlops.errors import ConfigError
+
+CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrackingConfig(_Section):
+    """Where runs are recorded.
+
+    ``uri`` is used when ``MLFLOW_TRACKING_URI`` is not set in the environment; a relative
+    ``sqlite:///`` path is resolved from the project root, whatever the current directory.
+    """
+
+    uri: str = "sqlite:///mlflow.db"
+
+    @field_validator("uri")
+    @classmethod
+    def _not_a_file_store(cls, value: str) -> str:
+        if "://" not in value and value not in ("databricks", "databricks-uc"):
+            # MLflow >= 3.17 refuses file stores (./mlruns) unless MLFLOW_ALLOW_FILE_STORE is set
+            raise ValueError(
+                f"{value!r} is a plain path; MLflow needs a database or a server, "
+                f"e.g. 'sqlite:///{value.rstrip('/') or 'mlflow'}.db' or 'http://host:5000'"
+            )
+        return value
+
+
+class MlopsConfig(_Section):
+    """The whole ``mlops.yml``."""
+
+    tracking: TrackingConfig = TrackingConfig()
+
+
+def parse_config(data: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:
+    """Validate raw ``mlops.yml`` content.
+
+    Raises:
+        ConfigError: naming ``source``, each offending key and what was expected.
+    """
+    try:
+        return MlopsConfig.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"Invalid kedro-mlops configuration in {source}:"]
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(err["loc"][:-1])
+            allowed = ", ".join(parent.model_fields) if parent else "?"
+            lines.append(f"  - unknown key {key!r} (expected one of: {allowed})")
+        else:
+            lines.append(f"  - {key!r}: {err['msg']} (got {err['input']!r})")
+    return "\n".join(lines)
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = MlopsConfig
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def config_files(conf_root: Path, envs: list[str]) -> list[Path]:
+    """The ``mlops*.yml`` files of ``envs`` under ``conf_root`` that exist, base first."""
+    files: list[Path] = []
+    for env in envs:
+        files.extend(sorted((conf_root / env).glob("mlops*.y*ml")))
+    return files
+
+
+def validate_files(files: list[Path], root: Path) -> None:
+    """Validate each file on its own so an error names the file that holds it."""
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{_relative(path, root)} is not valid YAML: {exc}") from None
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError(
+                f"{_relative(path, root)} must hold a mapping of sections, got {type(data).__name__}"
+            )
+        parse_config(data, _relative(path, root))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load_project_config(config_loader: Any, project_path: Path) -> MlopsConfig:
+    """Read and validate ``mlops.yml`` through the project's config loader.
+
+    Each ``mlops*.yml`` file is first validated on its own, so an unknown key is reported with
+    the file that holds it; then the merged result (base, then the run environment) is validated.
+    """
+    from kedro.config import MissingConfigException  # noqa: PLC0415 - keep import time low
+
+    if "mlops" not in config_loader.config_patterns:
+        config_loader.config_patterns.update({"mlops": CONFIG_PATTERNS})
+    conf_root = Path(config_loader.conf_source)
+    if not conf_root.is_absolute():
+        conf_root = project_path / conf_root
+    run_env = config_loader.env or config_loader.default_run_env
+    envs = [env for env in (config_loader.base_env, run_env) if env]
+    validate_files(config_files(conf_root, envs), project_path)
+    try:
+        merged = config_loader["mlops"]
+    except MissingConfigException:
+        merged = {}
+    return parse_config(merged, "mlops.yml")

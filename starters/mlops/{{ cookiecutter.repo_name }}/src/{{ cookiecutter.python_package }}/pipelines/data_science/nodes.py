@@ -1,0 +1,203 @@
+"""Data science nodes: build, train and evaluate an sklearn ``Pipeline``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pickle
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn import metrics
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ..data_engineering.nodes import feature_columns, numeric_feature_columns
+
+
+def model_input(
+    data: pd.DataFrame, dataset: dict[str, Any], features: dict[str, Any]
+) -> pd.DataFrame:
+    """The feature columns in model order, numbers as float and categories as objects."""
+    frame = data[feature_columns(dataset, features)].copy()
+    for column in numeric_feature_columns(dataset, features):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in dataset["categorical_features"]:
+        values = frame[column].astype(object)
+        frame[column] = values.where(frame[column].notna(), np.nan)
+    return frame
+
+
+def make_estimator(model: dict[str, Any]) -> Any:
+    """Instantiate the configured classifier from its import path and hyper-parameters."""
+    path = model["estimator"]
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        estimator_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ValueError(
+            f"model.estimator {path!r} in conf/base/parameters_data_science.yml cannot be "
+            f"imported: {exc}"
+        ) from exc
+    return estimator_class(**(model.get("hyperparameters") or {}))
+
+
+def make_pipeline(
+    dataset: dict[str, Any], features: dict[str, Any], model: dict[str, Any]
+) -> Pipeline:
+    """Preprocessing (imputation, scaling, one-hot encoding) followed by the classifier."""
+    preprocessing = ColumnTransformer(
+        [
+            (
+                "numeric",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="median")),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                numeric_feature_columns(dataset, features),
+            ),
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        (
+                            "impute",
+                            SimpleImputer(strategy="constant", fill_value="missing"),
+                        ),
+                        (
+                            "encode",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                        ),
+                    ]
+                ),
+                list(dataset["categorical_features"]),
+            ),
+        ]
+    )
+    return Pipeline(
+        [("preprocess", preprocessing), ("classifier", make_estimator(model))]
+    )
+
+
+def train_model(
+    train: pd.DataFrame,
+    dataset: dict[str, Any],
+    features: dict[str, Any],
+    model: dict[str, Any],
+) -> Pipeline:
+    """Fit the pipeline, through a cross-validated search when ``model.search.enabled``."""
+    x_train = model_input(train, dataset, features)
+    y_train = train[dataset["target"]].astype(str)
+    pipeline = make_pipeline(dataset, features, model)
+    search = model.get("search") or {}
+    if not search.get("enabled", False):
+        return pipeline.fit(x_train, y_train)
+
+    grid = {
+        f"classifier__{name}": values
+        for name, values in (search.get("param_grid") or {}).items()
+    }
+    common = {
+        "scoring": search.get("scoring", "roc_auc"),
+        "cv": search.get("cv", 3),
+        "refit": True,
+    }
+    method = search.get("method", "grid")
+    if method == "grid":
+        searcher = GridSearchCV(pipeline, grid, **common)
+    elif method == "random":
+        searcher = RandomizedSearchCV(
+            pipeline,
+            grid,
+            n_iter=search.get("n_iter", 8),
+            random_state=search.get("random_state"),
+            **common,
+        )
+    else:
+        raise ValueError(
+            f"model.search.method must be 'grid' or 'random', got {method!r}"
+        )
+    # roc_auc and friends need to know which label is positive
+    y_binary = (y_train == str(dataset["positive_class"])).astype(int)
+    searcher.fit(x_train, y_binary)
+    return pipeline.set_params(**searcher.best_params_).fit(x_train, y_train)
+
+
+def describe_model(
+    model: Pipeline, train: pd.DataFrame, dataset: dict[str, Any]
+) -> dict[str, Any]:
+    """Identity card of the fitted model, stored beside it and copied into predictions."""
+    version = hashlib.sha256(pickle.dumps(model)).hexdigest()[:12]
+    classes = [str(label) for label in model.classes_]
+    positive = str(dataset["positive_class"])
+    return {
+        "name": type(model.named_steps["classifier"]).__name__,
+        "version": version,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "classes": classes,
+        "positive_class": positive,
+        "negative_class": next(label for label in classes if label != positive),
+        "training_rows": len(train),
+    }
+
+
+def positive_probability(
+    model: Pipeline, frame: pd.DataFrame, positive_class: str
+) -> np.ndarray:
+    """Probability of the positive class for each row of ``frame``."""
+    classes = [str(label) for label in model.classes_]
+    return model.predict_proba(frame)[:, classes.index(positive_class)]
+
+
+def evaluate_model(
+    model: Pipeline,
+    test: pd.DataFrame,
+    dataset: dict[str, Any],
+    features: dict[str, Any],
+) -> tuple[dict[str, dict[str, float]], Figure, Figure]:
+    """Metrics on the test split, a confusion matrix and a ROC curve.
+
+    Returns:
+        Metrics in kedro-mlflow's ``{name: {"value": v, "step": 0}}`` form and two figures.
+    """
+    positive = str(dataset["positive_class"])
+    y_true = (test[dataset["target"]].astype(str) == positive).astype(int)
+    probability = positive_probability(
+        model, model_input(test, dataset, features), positive
+    )
+    y_pred = (probability >= 0.5).astype(int)  # noqa: PLR2004 - the default decision rule
+    values = {
+        "roc_auc": metrics.roc_auc_score(y_true, probability),
+        "average_precision": metrics.average_precision_score(y_true, probability),
+        "f1": metrics.f1_score(y_true, y_pred, zero_division=0),
+        "precision": metrics.precision_score(y_true, y_pred, zero_division=0),
+        "recall": metrics.recall_score(y_true, y_pred, zero_division=0),
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "log_loss": metrics.log_loss(y_true, probability, labels=[0, 1]),
+    }
+    logged = {name: {"value": float(value), "step": 0} for name, value in values.items()}
+
+    confusion = Figure(figsize=(5, 4))
+    metrics.ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        display_labels=["other", positive],
+        ax=confusion.subplots(),
+        colorbar=False,
+    )
+    confusion.suptitle("Confusion matrix (test split)")
+
+    roc = Figure(figsize=(5, 4))
+    metrics.RocCurveDisplay.from_predictions(
+        y_true, probability, ax=roc.subplots(), name=type(model[-1]).__name__
+    )
+    roc.suptitle(f"ROC curve (test split), AUC = {values['roc_auc']:.3f}")
+    return logged, confusion, roc

@@ -1,0 +1,65 @@
+"""Serving nodes: prepare a new batch exactly like the training data, then predict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from ..data_engineering.nodes import (
+    build_features,
+    check_columns,
+    check_numeric,
+    normalise_types,
+)
+from ..data_science.nodes import model_input, positive_probability
+
+
+def prepare_batch(
+    batch: pd.DataFrame,
+    dataset: dict[str, Any],
+    features: dict[str, Any],
+    serving: dict[str, Any],
+) -> pd.DataFrame:
+    """Check a batch has the model's input columns and build the same features."""
+    source = serving["source"]
+    required = [
+        dataset["id_column"],
+        *dataset["numeric_features"],
+        *dataset["categorical_features"],
+    ]
+    if dataset.get("timestamp_column"):
+        required.append(dataset["timestamp_column"])
+    check_columns(batch, required, source)
+    check_numeric(batch, list(dataset["numeric_features"]), source)
+    prepared = build_features(normalise_types(batch, dataset), dataset, features)
+    return prepared.reset_index(drop=True)
+
+
+def predict(
+    model: Pipeline,
+    model_info: dict[str, Any],
+    batch: pd.DataFrame,
+    dataset: dict[str, Any],
+    features: dict[str, Any],
+    serving: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per input row: id, predicted class, positive-class probability, model version."""
+    positive = model_info["positive_class"]
+    probability = positive_probability(
+        model, model_input(batch, dataset, features), positive
+    )
+    return pd.DataFrame(
+        {
+            dataset["id_column"]: batch[dataset["id_column"]].to_numpy(),
+            "prediction": np.where(
+                probability >= float(serving["threshold"]),
+                positive,
+                model_info["negative_class"],
+            ),
+            "probability": probability,
+            "model_version": model_info["version"],
+        }
+    )
