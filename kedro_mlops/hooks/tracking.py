@@ -10,7 +10,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from kedro_mlops.config import MlopsConfig, load_project_config
-from kedro_mlops.tracking.uri import resolve_tracking_uri
+from kedro_mlops.tracking.uri import ensure_experiment, resolve_tracking_uri
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class TrackingHook:
             os.environ[_ENV_URI] = uri
             self._exported_uri = uri
         self.tracking_uri = uri
+        ensure_experiment(uri, _experiment_name(context))
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self) -> None:
@@ -73,3 +74,18 @@ class TrackingHook:
                 run_id,
                 model.name,
             )
+
+
+def _experiment_name(context: Any) -> str:
+    """The experiment kedro-mlflow will use: ``mlflow.yml``'s name, else the package name."""
+    from kedro.config import MissingConfigException  # noqa: PLC0415
+
+    loader = context.config_loader
+    if "mlflow" not in loader.config_patterns:
+        loader.config_patterns.update({"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]})
+    try:
+        conf = loader["mlflow"] or {}
+    except MissingConfigException:
+        conf = {}
+    name = (conf.get("tracking") or {}).get("experiment", {}).get("name")
+    return name or context._package_name or Path(context.project_path).name

@@ -15,9 +15,8 @@ class DataValidationError(ValueError):
 
 def feature_columns(dataset: dict[str, Any], features: dict[str, Any]) -> list[str]:
     """All model input columns: configured numeric and categorical features plus derived ones."""
-    return (
-        numeric_feature_columns(dataset, features)
-        + list(dataset["categorical_features"])
+    return numeric_feature_columns(dataset, features) + list(
+        dataset["categorical_features"]
     )
 
 
@@ -34,9 +33,7 @@ def numeric_feature_columns(
     return list(dataset["numeric_features"]) + derived
 
 
-def check_columns(
-    data: pd.DataFrame, required: list[str], source: str
-) -> None:
+def check_columns(data: pd.DataFrame, required: list[str], source: str) -> None:
     """Raise if a required column is missing, naming the file and the columns."""
     missing = [column for column in required if column not in data.columns]
     if missing:

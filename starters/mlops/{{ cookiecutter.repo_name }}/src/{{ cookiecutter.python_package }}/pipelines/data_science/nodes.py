@@ -183,7 +183,9 @@ def evaluate_model(
         "accuracy": metrics.accuracy_score(y_true, y_pred),
         "log_loss": metrics.log_loss(y_true, probability, labels=[0, 1]),
     }
-    logged = {name: {"value": float(value), "step": 0} for name, value in values.items()}
+    logged = {
+        name: {"value": float(value), "step": 0} for name, value in values.items()
+    }
 
     confusion = Figure(figsize=(5, 4))
     metrics.ConfusionMatrixDisplay.from_predictions(

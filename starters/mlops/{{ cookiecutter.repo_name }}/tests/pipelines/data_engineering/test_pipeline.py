@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from {{ cookiecutter.python_package }}.pipelines.data_engineering import create_pipeline
+from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
+    DataValidationError,
+    build_features,
+    clean_data,
+    feature_columns,
+    split_data,
+    validate_data,
+)
+
+
+def test_validate_accepts_the_raw_data(raw_sample, params):
+    validated = validate_data(raw_sample, params["dataset"], params["validation"])
+    pd.testing.assert_frame_equal(validated, raw_sample)
+
+
+def test_validate_names_a_missing_column(raw_sample, params):
+    column = params["dataset"]["numeric_features"][0]
+    broken = raw_sample.drop(columns=column)
+    with pytest.raises(DataValidationError, match=f"missing column.*'{column}'"):
+        validate_data(broken, params["dataset"], params["validation"])
+
+
+def test_validate_rejects_a_single_class_target(raw_sample, params):
+    dataset = params["dataset"]
+    single = raw_sample.assign(**{dataset["target"]: dataset["positive_class"]})
+    with pytest.raises(DataValidationError, match="exactly 2 classes"):
+        validate_data(single, dataset, params["validation"])
+
+
+def test_validate_reports_values_out_of_range(raw_sample, params):
+    ranges = params["validation"]["ranges"]
+    if not ranges:
+        pytest.skip("no ranges configured")
+    column, (low, _high) = next(iter(ranges.items()))
+    broken = raw_sample.copy()
+    broken.loc[:2, column] = low - 1
+    with pytest.raises(DataValidationError, match=f"'{column}' has 3 value"):
+        validate_data(broken, params["dataset"], params["validation"])
+
+
+def test_validate_reports_non_numeric_values(raw_sample, params):
+    column = params["dataset"]["numeric_features"][0]
+    broken = raw_sample.astype({column: object})
+    broken.loc[0, column] = "not-a-number"
+    with pytest.raises(DataValidationError, match="not-a-number"):
+        validate_data(broken, params["dataset"], params["validation"])
+
+
+def test_features_and_split(raw_sample, params):
+    dataset, split = params["dataset"], params["split"]
+    features = build_features(
+        clean_data(raw_sample, dataset), dataset, params["features"]
+    )
+    assert set(feature_columns(dataset, params["features"])) <= set(features.columns)
+    train, test = split_data(features, dataset, split)
+    assert len(train) + len(test) == len(features)
+    again, _ = split_data(features, dataset, split)
+    pd.testing.assert_frame_equal(train, again)  # seeded
+
+
+def test_pipeline_runs_in_memory(raw_sample, params):
+    catalog = DataCatalog({"raw_data": MemoryDataset(raw_sample)})
+    for name in ("dataset", "features", "validation", "split"):
+        catalog[f"params:{name}"] = MemoryDataset(params[name])
+    SequentialRunner().run(create_pipeline(), catalog)
+    reference = catalog.load("reference_features")
+    test = catalog.load("test_set")
+    assert 0 < len(reference) + len(test) <= len(raw_sample)
+    assert len(reference) > len(test)
+    assert params["dataset"]["target"] in reference.columns

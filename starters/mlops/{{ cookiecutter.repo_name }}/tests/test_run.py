@@ -1,0 +1,49 @@
+"""A real `kedro run` of the whole project, in a copy, tracked to a temporary MLflow store."""
+
+from __future__ import annotations
+
+import shutil
+
+import mlflow
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from .conftest import PROJECT_PATH
+
+IGNORED = shutil.ignore_patterns(
+    "mlflow.db", "mlruns", ".venv", "dist", "__pycache__", "*.parquet", "*.pkl"
+)
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    copy = tmp_path / "project"
+    for part in ("conf", "src", "data"):
+        shutil.copytree(PROJECT_PATH / part, copy / part, ignore=IGNORED)
+    shutil.copy(PROJECT_PATH / "pyproject.toml", copy / "pyproject.toml")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(copy)
+    yield copy
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+def test_kedro_run_trains_logs_and_scores(project_copy):
+    bootstrap_project(project_copy)
+    with KedroSession.create(project_path=project_copy) as session:
+        session.run()
+
+    predictions = pd.read_csv(
+        project_copy / "data" / "07_model_output" / "predictions.csv"
+    )
+    batch = pd.read_csv(project_copy / "data" / "01_raw" / "production_batch.csv")
+    assert len(predictions) == len(batch)
+
+    run = mlflow.get_run(mlflow.last_active_run().info.run_id)
+    assert run.info.status == "FINISHED"
+    assert "roc_auc" in run.data.metrics
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    scored = model.predict(batch)
+    assert list(scored["prediction"]) == list(predictions["prediction"])
