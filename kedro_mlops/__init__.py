@@ -1,4 +1,4 @@
-"""kedro-mlops: a Kedro plugin and starter that turns a Kedro project into a production ML system."""
+"""kedro-mlops: a Kedro plugin and starter that turn a Kedro project into a production ML system."""
 
 from __future__ import annotations
 

@@ -6,12 +6,15 @@ Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls ba
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from kedro_mlops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kedro.config import AbstractConfigLoader
 
 CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
 
@@ -94,15 +97,14 @@ def config_files(conf_root: Path, envs: list[str]) -> list[Path]:
 def validate_files(files: list[Path], root: Path) -> None:
     """Validate each file on its own so an error names the file that holds it."""
     for path in files:
+        name = _relative(path, root)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{_relative(path, root)} is not valid YAML: {exc}") from None
+            raise ConfigError(f"{name} is not valid YAML: {exc}") from None
         if data is not None and not isinstance(data, dict):
-            raise ConfigError(
-                f"{_relative(path, root)} must hold a mapping of sections, got {type(data).__name__}"
-            )
-        parse_config(data, _relative(path, root))
+            raise ConfigError(f"{name} must hold a mapping of sections, got {type(data).__name__}")
+        parse_config(data, name)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -112,7 +114,7 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_project_config(config_loader: Any, project_path: Path) -> MlopsConfig:
+def load_project_config(config_loader: AbstractConfigLoader, project_path: Path) -> MlopsConfig:
     """Read and validate ``mlops.yml`` through the project's config loader.
 
     Each ``mlops*.yml`` file is first validated on its own, so an unknown key is reported with

@@ -27,8 +27,7 @@ def write_config_files(conf_dir: Path, *, force: bool = False) -> list[Path]:
     if existing and not force:
         names = ", ".join(str(path) for path in existing)
         raise ProjectError(
-            f"{names} already exist(s); nothing was written. "
-            "Re-run with --force to overwrite them."
+            f"{names} already exist(s); nothing was written. Re-run with --force to overwrite them."
         )
     conf_dir.mkdir(parents=True, exist_ok=True)
     for target in targets:

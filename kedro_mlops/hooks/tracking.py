@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kedro.framework.hooks import hook_impl
 
 from kedro_mlops.config import MlopsConfig, load_project_config
 from kedro_mlops.tracking.uri import ensure_experiment, resolve_tracking_uri
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class TrackingHook:
         self._run_id: str | None = None
 
     @hook_impl(tryfirst=True)
-    def after_context_created(self, context: Any) -> None:
+    def after_context_created(self, context: KedroContext) -> None:
         """Validate ``mlops.yml`` and export ``MLFLOW_TRACKING_URI`` for kedro-mlflow.
 
         kedro-mlflow reads the variable when ``mlflow.yml`` leaves ``mlflow_tracking_uri``
@@ -76,7 +79,7 @@ class TrackingHook:
             )
 
 
-def _experiment_name(context: Any) -> str:
+def _experiment_name(context: KedroContext) -> str:
     """The experiment kedro-mlflow will use: ``mlflow.yml``'s name, else the package name."""
     from kedro.config import MissingConfigException  # noqa: PLC0415
 

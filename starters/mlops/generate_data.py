@@ -2,7 +2,7 @@
 
 Seeded, so the files are reproducible byte for byte:
 
-    python starters/mlops/generate_data.py
+    python starters/mlops/generate_data.py [OUTPUT_DIR]
 
 The production batch comes from later sign-ups and differs from the training data on purpose, so
 drift monitoring has something real to find:
@@ -17,6 +17,7 @@ drift monitoring has something real to find:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,15 +97,16 @@ def _customers(
     return frame
 
 
-def main() -> None:
+def main(raw_dir: Path = RAW_DIR) -> None:
+    """Write ``customers.csv`` and ``production_batch.csv`` into ``raw_dir``."""
     rng = np.random.default_rng(SEED)
     train = _customers(rng, N_TRAIN, 100_000, "2023-01-01", "2025-06-30", shifted=False)
     batch = _customers(rng, N_BATCH, 200_000, "2025-07-01", "2025-12-31", shifted=True)
-    RAW_DIR.mkdir(parents=True, exist_ok=True)
-    train.to_csv(RAW_DIR / "customers.csv", index=False)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    train.to_csv(raw_dir / "customers.csv", index=False)
     # a production batch is scored before its outcome is known: no label column
-    batch.drop(columns="churn").to_csv(RAW_DIR / "production_batch.csv", index=False)
+    batch.drop(columns="churn").to_csv(raw_dir / "production_batch.csv", index=False)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else RAW_DIR)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clean_mlflow_state(monkeypatch):
+    """No MLflow run or MLFLOW_* variable leaks from one test into the next."""
+    for name in list(os.environ):
+        if name.startswith("MLFLOW_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    yield
+    import mlflow  # noqa: PLC0415
+
+    while mlflow.active_run():
+        mlflow.end_run()

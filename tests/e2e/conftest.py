@@ -1,0 +1,120 @@
+"""End-to-end fixtures: a fresh virtualenv with kedro-mlops installed from its wheel, and a project
+generated from the starter with the network switched off (as a new user would, offline)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _offline_prefix() -> list[str]:
+    """``unshare -n`` runs a command without any network, where the kernel lets us."""
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-rn", "true"], check=False).returncode == 0:
+        return [unshare, "-rn"]
+    return []
+
+
+OFFLINE = _offline_prefix()
+
+
+@dataclass
+class Env:
+    """A virtualenv and helpers to run its commands."""
+
+    bin: Path
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        offline: bool = False,
+        env: dict[str, str] | None = None,
+        timeout: int = 600,
+    ) -> subprocess.CompletedProcess[str]:
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("MLFLOW_", "KEDRO_", "PYTEST_"))
+        }
+        environ.update(
+            PATH=f"{self.bin}{os.pathsep}{environ.get('PATH', '')}",
+            VIRTUAL_ENV=str(self.bin.parent),
+            COLUMNS="200",  # rich wraps log lines at 80 columns otherwise
+            **(env or {}),
+        )
+        command = [str(self.bin / args[0]) if (self.bin / args[0]).exists() else args[0], *args[1:]]
+        return subprocess.run(
+            [*(OFFLINE if offline else []), *command],
+            cwd=cwd,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def ok(self, *args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args, cwd=cwd, **kwargs)  # type: ignore[arg-type]
+        assert result.returncode == 0, (
+            f"{args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+        return result
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory) -> Env:
+    """kedro-mlops installed with plain ``pip install`` (not editable) from its wheel.
+
+    ``KEDRO_MLOPS_E2E_VENV`` reuses an existing environment (quicker local iterations).
+    """
+    reuse = os.environ.get("KEDRO_MLOPS_E2E_VENV")
+    if reuse:
+        return Env(Path(reuse) / "bin")
+    base = tmp_path_factory.mktemp("venv")
+    wheels = base / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+    )
+    (wheel,) = wheels.glob("kedro_mlops-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(base / "env")], check=True)
+    env = Env(base / "env" / "bin")
+    subprocess.run(
+        [str(env.bin / "pip"), "install", "-q", f"{wheel}[test]"],
+        check=True,
+        timeout=1200,
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("work")
+
+
+@pytest.fixture(scope="session")
+def project(venv: Env, workdir: Path) -> Path:
+    """``kedro new --starter=mlops --name "Bar Demo"`` offline, then a full ``kedro run``."""
+    venv.ok("kedro", "new", "--starter=mlops", "--name", "Bar Demo", cwd=workdir, offline=True)
+    path = workdir / "bar-demo"
+    venv.ok("kedro", "run", cwd=path, offline=True)
+    return path
+
+
+def copy_project(project: Path, target: Path) -> Path:
+    """A copy of the generated project without its outputs (for tests that break things)."""
+    shutil.copytree(
+        project,
+        target,
+        ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "*.parquet", "*.pkl", "__pycache__"),
+    )
+    return target

@@ -1,0 +1,110 @@
+"""Bad input gets a clear message naming the thing and a non-zero exit; `kedro mlops init`."""
+
+from __future__ import annotations
+
+import textwrap
+
+import mlflow
+import pytest
+
+from tests.e2e.conftest import copy_project
+
+pytestmark = pytest.mark.e2e
+
+
+def failing(venv, cwd, *args):
+    result = venv.run(*args, cwd=cwd, offline=True)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "NoneType: None" not in output.splitlines()[-1]
+    return output
+
+
+def test_bad_project_names(venv, workdir):
+    output = failing(venv, workdir, "kedro", "new", "--starter=mlops", "--name", "x!")
+    assert "'x!' is an invalid value for project name" in output
+    output = failing(venv, workdir, "kedro", "new", "--starter=mlops", "--name", "1 churn")
+    assert "Invalid project name '1 churn'" in output
+    assert "'1_churn', which cannot be imported" in output
+    assert not (workdir / "1-churn").exists()
+
+
+def test_new_non_interactive_with_config(venv, workdir):
+    (workdir / "out").mkdir()  # kedro requires output_dir to exist
+    (workdir / "new.yml").write_text(f"project_name: Config Demo\noutput_dir: {workdir / 'out'}\n")
+    venv.ok("kedro", "new", "--starter=mlops", "--config", "new.yml", cwd=workdir, offline=True)
+    assert (
+        workdir / "out" / "config-demo" / "src" / "config_demo" / "pipeline_registry.py"
+    ).exists()
+
+
+def test_missing_raw_file(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "missing")
+    (copy / "data" / "01_raw" / "customers.csv").unlink()
+    output = failing(venv, copy, "kedro", "run", "--pipeline", "data_engineering")
+    assert "No such file or directory" in output
+    assert "data/01_raw/customers.csv" in output
+
+
+def test_configured_column_absent_from_the_data(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "column")
+    params = copy / "conf" / "base" / "parameters.yml"
+    params.write_text(params.read_text().replace("    - region\n", "    - county\n"))
+    output = failing(venv, copy, "kedro", "run", "--pipeline", "data_engineering")
+    assert "data/01_raw/customers.csv: missing column(s) ['county']" in output
+
+
+def test_single_class_target(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "single")
+    raw = copy / "data" / "01_raw" / "customers.csv"
+    raw.write_text(raw.read_text().replace(",yes\n", ",no\n"))
+    output = failing(venv, copy, "kedro", "run", "--pipeline", "data_engineering")
+    assert "target column 'churn' must hold exactly 2 classes" in output
+    assert "found 1: ['no']" in output
+
+
+def test_unknown_key_in_mlops_yml(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "config")
+    (copy / "conf" / "local" / "mlops.yml").write_text("tracking:\n  url: sqlite:///x.db\n")
+    output = failing(venv, copy, "kedro", "run", "--pipeline", "data_engineering")
+    assert "Invalid kedro-mlops configuration in conf/local/mlops.yml" in output
+    assert "unknown key 'tracking.url' (expected one of: uri)" in output
+
+
+def test_init_makes_a_plain_kedro_project_tracked(venv, workdir):
+    venv.ok(
+        "kedro", "new", "--name", "plain", "--tools", "none", "--example", "no",
+        cwd=workdir, offline=True,
+    )  # fmt: skip
+    plain = workdir / "plain"
+    (plain / "conf" / "base" / "parameters.yml").write_text("factor: 3\n")
+    (plain / "src" / "plain" / "pipeline_registry.py").write_text(
+        textwrap.dedent("""
+        from kedro.pipeline import Pipeline, node
+
+
+        def triple(factor):
+            return factor * 3
+
+
+        def register_pipelines():
+            return {"__default__": Pipeline([node(triple, "params:factor", "out")])}
+        """)
+    )
+    result = venv.ok("kedro", "mlops", "init", cwd=plain, offline=True)
+    assert "Wrote conf/base/mlops.yml" in result.stdout
+    venv.ok("kedro", "run", cwd=plain, offline=True)
+    client = mlflow.MlflowClient(f"sqlite:///{plain / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("plain")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["factor"] == "3"
+
+    again = failing(venv, plain, "kedro", "mlops", "init")
+    assert "already exist(s); nothing was written" in again
+    assert "--force" in again
+
+
+def test_mlops_help(venv, project):
+    result = venv.ok("kedro", "mlops", "--help", cwd=project, offline=True)
+    assert "init" in result.stdout

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kedro_mlops.config import MlopsConfig, config_files, parse_config, validate_files
+from kedro_mlops.errors import ConfigError
+from kedro_mlops.scaffold import default_config_file
+from kedro_mlops.starters import project_template_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO_DEFAULT = ROOT / "conf" / "base" / "mlops.yml"
+
+
+def test_repo_default_equals_the_model_defaults():
+    shipped = yaml.safe_load(REPO_DEFAULT.read_text())
+    assert parse_config(shipped) == MlopsConfig()
+    assert shipped == MlopsConfig().model_dump()
+
+
+def test_starter_ships_the_repo_default():
+    starter_copy = project_template_dir() / "conf" / "base" / "mlops.yml"
+    assert starter_copy.read_text() == REPO_DEFAULT.read_text()
+    assert default_config_file("mlops.yml").read_text() == REPO_DEFAULT.read_text()
+
+
+def test_empty_file_gives_defaults():
+    assert parse_config(None) == MlopsConfig()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking)"),
+        ({"tracking": {"urii": "x"}}, "unknown key 'tracking.urii' (expected one of: uri)"),
+        ({"tracking": {"uri": 3}}, "'tracking.uri': Input should be a valid string"),
+        ({"tracking": {"uri": "mlruns"}}, "'mlruns' is a plain path"),
+    ],
+)
+def test_errors_name_the_key_and_the_file(data, expected):
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(data, "conf/local/mlops.yml")
+    message = excinfo.value.format_message()
+    assert message.startswith("Invalid kedro-mlops configuration in conf/local/mlops.yml:")
+    assert expected in message
+
+
+def test_validate_files_names_the_offending_file(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "local").mkdir()
+    (tmp_path / "base" / "mlops.yml").write_text("tracking:\n  uri: sqlite:///x.db\n")
+    (tmp_path / "local" / "mlops.yml").write_text("tracking:\n  bogus: 1\n")
+    files = config_files(tmp_path, ["base", "local"])
+    assert [path.parent.name for path in files] == ["base", "local"]
+    with pytest.raises(ConfigError, match=r"local/mlops.yml:\n  - unknown key 'tracking.bogus'"):
+        validate_files(files, tmp_path)
+
+
+def test_validate_files_rejects_invalid_yaml(tmp_path):
+    path = tmp_path / "mlops.yml"
+    path.write_text("tracking: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"mlops\.yml is not valid YAML"):
+        validate_files([path], tmp_path)
+
+
+def test_validate_files_rejects_a_list(tmp_path):
+    path = tmp_path / "mlops.yml"
+    path.write_text("- tracking\n")
+    with pytest.raises(ConfigError, match="must hold a mapping of sections, got list"):
+        validate_files([path], tmp_path)
