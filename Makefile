@@ -29,10 +29,10 @@ demo: $(STAMP)
 	cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro run
 	@echo
 	@echo "==================== kedro-mlops demo ===================="
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops status 2>/dev/null
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops status 2>/dev/null
 	@echo "Predictions:  $(DEMO_PROJECT)/data/07_model_output/predictions.csv"
 	@head -n 4 $(DEMO_PROJECT)/data/07_model_output/predictions.csv | sed 's/^/  /'
-	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
+	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
