@@ -6,10 +6,10 @@ Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls ba
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kedro_mlops.errors import ConfigError
 
@@ -23,14 +23,27 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LineageConfig(_Section):
+    """What the tracking hook records on every run, each switchable."""
+
+    git: bool = True
+    environment: bool = True
+    node_timings: bool = True
+    datasets: bool = True
+    config: bool = True
+
+
 class TrackingConfig(_Section):
-    """Where runs are recorded.
+    """Where runs are recorded and what is recorded.
 
     ``uri`` is used when ``MLFLOW_TRACKING_URI`` is not set in the environment; a relative
     ``sqlite:///`` path is resolved from the project root, whatever the current directory.
     """
 
     uri: str = "sqlite:///mlflow.db"
+    on_error: Literal["fail", "warn"] = "fail"
+    server_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    lineage: LineageConfig = LineageConfig()
 
     @field_validator("uri")
     @classmethod
@@ -44,10 +57,44 @@ class TrackingConfig(_Section):
         return value
 
 
+class GateConfig(_Section):
+    """How a new model version (challenger) is compared with the ``champion``."""
+
+    metric: str = "roc_auc"
+    direction: Literal["maximize", "minimize"] = "maximize"
+    min_improvement: float = Field(default=0.0, ge=0)
+
+
+class RegistryConfig(_Section):
+    """Registration of the pipeline model logged by a training run."""
+
+    enabled: bool = True
+    model_name: str | None = None
+    gate: GateConfig = GateConfig()
+
+
+class ServingConfig(_Section):
+    """Which model ``kedro run --pipeline serving`` scores with."""
+
+    model_uri: str | None = None
+
+    @field_validator("model_uri")
+    @classmethod
+    def _registry_or_run_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("models:/", "runs:/")):
+            raise ValueError(
+                f"{value!r} is not a model URI; use e.g. 'models:/<name>@champion', "
+                "'models:/<name>/3' or 'runs:/<run id>/model'"
+            )
+        return value
+
+
 class MlopsConfig(_Section):
     """The whole ``mlops.yml``."""
 
     tracking: TrackingConfig = TrackingConfig()
+    registry: RegistryConfig = RegistryConfig()
+    serving: ServingConfig = ServingConfig()
 
 
 def parse_config(data: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:

@@ -33,8 +33,19 @@ def test_empty_file_gives_defaults():
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking)"),
-        ({"tracking": {"urii": "x"}}, "unknown key 'tracking.urii' (expected one of: uri)"),
+        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking, registry, serving)"),
+        (
+            {"tracking": {"urii": "x"}},
+            "unknown key 'tracking.urii' "
+            "(expected one of: uri, on_error, server_timeout_s, lineage)",
+        ),
+        ({"tracking": {"lineage": {"gitt": True}}}, "unknown key 'tracking.lineage.gitt'"),
+        (
+            {"tracking": {"on_error": "ignore"}},
+            "'tracking.on_error': Input should be 'fail' or 'warn'",
+        ),
+        ({"registry": {"gate": {"direction": "up"}}}, "'registry.gate.direction'"),
+        ({"serving": {"model_uri": "churn"}}, "'churn' is not a model URI"),
         ({"tracking": {"uri": 3}}, "'tracking.uri': Input should be a valid string"),
         ({"tracking": {"uri": "mlruns"}}, "'mlruns' is a plain path"),
     ],

@@ -49,3 +49,31 @@ def ensure_experiment(uri: str, name: str) -> None:
     client = MlflowClient(tracking_uri=uri)
     if client.get_experiment_by_name(name) is None:
         client.create_experiment(name, artifact_location=root.resolve().as_uri())
+
+
+def is_http(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def server_problem(uri: str, timeout_s: float) -> str | None:
+    """Why the MLflow server at ``uri`` cannot be used, or ``None`` when it answers.
+
+    One request to the server's ``/health`` endpoint, no retries: MLflow's own client retries
+    for minutes before giving up, which is what makes a dead server hang a run.
+    """
+    if not is_http(uri):
+        return None
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s) as answer:  # noqa: S310 - the user's own server URI
+            if answer.status >= 500:  # noqa: PLR2004
+                return f"it answered HTTP {answer.status}"
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500:  # noqa: PLR2004 - 4xx: a server is there (auth, proxy); MLflow will say more
+            return f"it answered HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"{reason} (waited at most {timeout_s:g} s)"
+    return None

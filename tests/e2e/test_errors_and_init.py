@@ -68,7 +68,7 @@ def test_unknown_key_in_mlops_yml(venv, project, tmp_path):
     (copy / "conf" / "local" / "mlops.yml").write_text("tracking:\n  url: sqlite:///x.db\n")
     output = failing(venv, copy, "kedro", "run", "--pipeline", "data_engineering")
     assert "Invalid kedro-mlops configuration in conf/local/mlops.yml" in output
-    assert "unknown key 'tracking.url' (expected one of: uri)" in output
+    assert "unknown key 'tracking.url' (expected one of: uri, on_error" in output
 
 
 def test_init_makes_a_plain_kedro_project_tracked(venv, workdir):

@@ -46,7 +46,12 @@ def predict(
     features: dict[str, Any],
     serving: dict[str, Any],
 ) -> pd.DataFrame:
-    """One row per input row: id, predicted class, positive-class probability, model version."""
+    """One row per input row: id, predicted class, positive-class probability and the model.
+
+    ``model_version`` is the fitted model's content hash; ``model_registry`` names the
+    registered version (``<name>/<version>``) when the batch is scored with
+    ``serving.model_uri`` from ``mlops.yml``, and is empty otherwise.
+    """
     positive = model_info["positive_class"]
     probability = positive_probability(
         model, model_input(batch, dataset, features), positive
@@ -61,5 +66,6 @@ def predict(
             ),
             "probability": probability,
             "model_version": model_info["version"],
+            "model_registry": model_info.get("registry", ""),
         }
     )

@@ -1,0 +1,7 @@
+"""Kedro datasets of kedro-mlops (use them in ``catalog.yml`` as ``kedro_mlops.io.<Name>``)."""
+
+from __future__ import annotations
+
+from kedro_mlops.io.artifact_dataset import ArtifactDataset
+
+__all__ = ["ArtifactDataset"]

@@ -1,0 +1,74 @@
+"""A dataset that saves through any Kedro dataset and logs the file to the current MLflow run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import PurePath
+from typing import Any
+
+from kedro.io import AbstractDataset
+from kedro.io.core import parse_dataset_definition
+
+
+class ArtifactDataset(AbstractDataset[Any, Any]):
+    """Wrap a file dataset; after each save, log the file as an artifact of the active run.
+
+    Unlike kedro-mlflow's ``MlflowArtifactDataset`` (a class built at runtime), instances pickle,
+    so they work with ``ParallelRunner``; in worker processes the run is found through
+    ``MLFLOW_RUN_ID``, which kedro-mlops exports for the duration of a run.
+
+    Example ``catalog.yml`` entry::
+
+        roc_curve:
+          type: kedro_mlops.io.ArtifactDataset
+          artifact_path: evaluation
+          dataset:
+            type: matplotlib.MatplotlibDataset
+            filepath: data/08_reporting/roc_curve.png
+    """
+
+    def __init__(
+        self,
+        dataset: str | dict[str, Any],
+        artifact_path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
+        dataset_class, dataset_args = parse_dataset_definition(config=config)
+        self._dataset = dataset_class(**dataset_args)
+        self._artifact_path = artifact_path
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        return self._dataset.load()
+
+    def save(self, data: Any) -> None:
+        self._dataset.save(data)
+        run_id = _current_run_id()
+        path = self._local_path()
+        if run_id and path is not None:
+            from mlflow.tracking import MlflowClient  # noqa: PLC0415 - only when saving
+
+            MlflowClient().log_artifact(run_id, path, self._artifact_path)
+
+    def _exists(self) -> bool:
+        return self._dataset.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"dataset": self._dataset._describe(), "artifact_path": self._artifact_path}
+
+    def _local_path(self) -> str | None:
+        get_save_path = getattr(self._dataset, "_get_save_path", None)
+        path = (
+            get_save_path()
+            if callable(get_save_path)
+            else getattr(self._dataset, "_filepath", None)
+        )
+        return str(PurePath(path)) if path is not None else None
+
+
+def _current_run_id() -> str | None:
+    import mlflow  # noqa: PLC0415
+
+    run = mlflow.active_run()
+    return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None

@@ -1,0 +1,240 @@
+"""Model registry: register a run's model, gate it against the champion, move aliases by hand."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.errors import KedroMlopsError
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.tracking import MlflowClient
+
+    from kedro_mlops.config import GateConfig
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+GATE_TAG = "mlops.gate"
+
+
+class RegistryError(KedroMlopsError):
+    """A registry operation could not be done (unknown model, version or alias)."""
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The outcome of comparing a new version (challenger) with the champion."""
+
+    model_name: str
+    version: str
+    alias: str
+    metric: str
+    challenger_value: float | None
+    champion_version: str | None
+    champion_value: float | None
+    reason: str
+
+    def tags(self) -> dict[str, str]:
+        """Tags recording the decision on the run and on the model version."""
+        return {
+            f"{GATE_TAG}.decision": self.alias,
+            f"{GATE_TAG}.metric": self.metric,
+            f"{GATE_TAG}.challenger_value": _fmt(self.challenger_value),
+            f"{GATE_TAG}.champion_value": _fmt(self.champion_value),
+            f"{GATE_TAG}.champion_version": self.champion_version or "",
+            f"{GATE_TAG}.reason": self.reason,
+            "mlops.registry.model": self.model_name,
+            "mlops.registry.version": self.version,
+        }
+
+    def summary(self) -> str:
+        return f"{self.model_name} v{self.version} -> {self.alias}: {self.reason}"
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def decide(
+    metric: str,
+    direction: str,
+    min_improvement: float,
+    challenger: float | None,
+    champion: float | None,
+) -> tuple[bool, str]:
+    """Whether the challenger becomes champion, and why. Pure."""
+    if challenger is None or math.isnan(challenger):
+        return False, f"the run did not log {metric!r}: cannot be compared"
+    if champion is None or math.isnan(champion):
+        return True, f"no champion to beat ({metric} = {challenger:.4g})"
+    gain = challenger - champion if direction == "maximize" else champion - challenger
+    verb = "higher" if direction == "maximize" else "lower"
+    if gain > min_improvement:
+        return True, (
+            f"{metric} {challenger:.4g} vs champion {champion:.4g}: {gain:+.4g} better "
+            f"({verb} is better, min improvement {min_improvement:g})"
+        )
+    return False, (
+        f"{metric} {challenger:.4g} vs champion {champion:.4g}: not better by more than "
+        f"{min_improvement:g} ({verb} is better)"
+    )
+
+
+def champion_version(client: MlflowClient, name: str, alias: str = CHAMPION) -> ModelVersion | None:
+    """The version holding ``alias``, or ``None``."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def run_metric(client: MlflowClient, run_id: str | None, metric: str) -> float | None:
+    if not run_id:
+        return None
+    return client.get_run(run_id).data.metrics.get(metric)
+
+
+def register_and_gate(
+    client: MlflowClient, model_uri: str, run_id: str, name: str, gate: GateConfig
+) -> GateDecision:
+    """Register ``model_uri`` as a new version of ``name`` and give it ``champion`` or
+    ``challenger``; the decision is tagged on the run and on the version."""
+    _ensure_registered_model(client, name)
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    # a REST server needs the logged model's id beside a models:/ source
+    version = client.create_model_version(name, model_uri, run_id=run_id, model_id=model_id)
+    current = champion_version(client, name)
+    champion_value = run_metric(client, current.run_id, gate.metric) if current else None
+    challenger_value = run_metric(client, run_id, gate.metric)
+    promote, reason = decide(
+        gate.metric, gate.direction, gate.min_improvement, challenger_value, champion_value
+    )
+    alias = CHAMPION if promote else CHALLENGER
+    client.set_registered_model_alias(name, alias, version.version)
+    decision = GateDecision(
+        model_name=name,
+        version=str(version.version),
+        alias=alias,
+        metric=gate.metric,
+        challenger_value=challenger_value,
+        champion_version=str(current.version) if current else None,
+        champion_value=champion_value,
+        reason=reason,
+    )
+    for key, value in decision.tags().items():
+        client.set_tag(run_id, key, value)
+        client.set_model_version_tag(name, version.version, key, value)
+    return decision
+
+
+def _ensure_registered_model(client: MlflowClient, name: str) -> None:
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One line of ``kedro mlops models``."""
+
+    version: str
+    aliases: list[str]
+    metric_value: float | None
+    run_id: str
+    created: int
+
+
+def list_versions(client: MlflowClient, name: str, metric: str) -> list[VersionRow]:
+    """All versions of ``name``, newest first, with their aliases and gate metric."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"No registered model {name!r} at {client.tracking_uri}: a training run "
+            "(`kedro run` or `kedro run --pipeline data_science`) registers it."
+        ) from exc
+    aliases: dict[str, list[str]] = {}
+    for alias, version in (model.aliases or {}).items():
+        aliases.setdefault(str(version), []).append(alias)
+    rows = [
+        VersionRow(
+            version=str(version.version),
+            aliases=sorted(aliases.get(str(version.version), [])),
+            metric_value=run_metric(client, version.run_id, metric),
+            run_id=version.run_id or "",
+            created=version.creation_timestamp,
+        )
+        for version in client.search_model_versions(f"name = '{name}'")
+    ]
+    return sorted(rows, key=lambda row: int(row.version), reverse=True)
+
+
+def promote(client: MlflowClient, name: str, version: str, alias: str, reason: str) -> str | None:
+    """Move ``alias`` to ``version`` by hand; returns the version that held it before."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"Model {name!r} has no version {version!r} at {client.tracking_uri}; "
+            "`kedro mlops models` lists the versions."
+        ) from exc
+    previous = champion_version(client, name, alias)
+    client.set_registered_model_alias(name, alias, version)
+    client.set_model_version_tag(name, version, f"mlops.promotion.{alias}", reason)
+    return str(previous.version) if previous else None
+
+
+def registered_inputs(model_uri: str) -> dict[str, Any]:
+    """The training outputs a logged pipeline model carries (e.g. ``model``, ``model_info``),
+    loaded from MLflow and keyed by catalog name; parameters are left out."""
+    import mlflow  # noqa: PLC0415
+
+    pyfunc = mlflow.pyfunc.load_model(model_uri)
+    pipeline_model = pyfunc.unwrap_python_model()
+    catalog = pipeline_model.loaded_catalog
+    return {
+        name: catalog.load(name)
+        for name in catalog.keys()
+        if not name.startswith("params:") and name != pipeline_model.input_name
+    }
+
+
+def resolve_model_uri(client: MlflowClient, model_uri: str) -> dict[str, str]:
+    """What a ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` URI points at now.
+
+    Returns the URI and, for registry URIs, the model name and the concrete version, so a run can
+    record exactly which version scored a batch even after the alias moves.
+    """
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    resolved = {"model_uri": model_uri}
+    if not model_uri.startswith("models:/"):
+        return resolved
+    reference = model_uri[len("models:/") :]
+    try:
+        if "@" in reference:
+            name, alias = reference.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        elif "/" in reference:
+            name, number = reference.split("/", 1)
+            version = client.get_model_version(name, number)
+        else:  # a logged model id: models:/m-...
+            return resolved
+    except MlflowException as exc:
+        raise RegistryError(
+            f"serving.model_uri {model_uri!r} does not resolve at {client.tracking_uri}: "
+            f"{exc.message}. `kedro mlops models` lists the versions and aliases."
+        ) from exc
+    resolved.update(registered_model=name, registered_version=str(version.version))
+    return resolved
