@@ -14,6 +14,10 @@ def _clean_mlflow_state(monkeypatch):
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     yield
     import mlflow  # noqa: PLC0415
+    from mlflow.tracking import fluent  # noqa: PLC0415
 
     while mlflow.active_run():
         mlflow.end_run()
+    # kedro-mlflow sets a process-wide tracking URI and experiment: forget them
+    mlflow.set_tracking_uri(None)
+    fluent._active_experiment_id = None

@@ -71,7 +71,7 @@ def run_tags(run_params: dict[str, Any], argv: list[str] | None = None) -> dict[
 
 def _runner_name(runner: object) -> str:
     """``ThreadRunner`` from a class, an instance or the ``str()`` of an instance."""
-    if runner is None:
+    if runner is None or runner == "None":  # Kedro records str(None) for its default runner
         return "SequentialRunner"
     if not isinstance(runner, str):
         return getattr(runner, "__name__", type(runner).__name__)

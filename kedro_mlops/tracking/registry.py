@@ -191,6 +191,9 @@ def promote(client: MlflowClient, name: str, version: str, alias: str, reason: s
         ) from exc
     previous = champion_version(client, name, alias)
     client.set_registered_model_alias(name, alias, version)
+    challenger = champion_version(client, name, CHALLENGER)
+    if alias == CHAMPION and challenger is not None and str(challenger.version) == str(version):
+        client.delete_registered_model_alias(name, CHALLENGER)
     client.set_model_version_tag(name, version, f"mlops.promotion.{alias}", reason)
     return str(previous.version) if previous else None
 
