@@ -105,8 +105,6 @@ class TrackingHook:
             return
         self._export_uri(uri)
         ensure_experiment(uri, _experiment_name(context))
-        if self.config.tracking.lineage.config:
-            self._params = dict(context.params)
 
     def _export_uri(self, uri: str) -> None:
         if os.environ.get(_ENV_URI) != uri:
@@ -164,6 +162,8 @@ class TrackingHook:
             datasets=lineage.datasets,
             inputs=_file_inputs(pipeline, catalog) if lineage.datasets else {},
         )
+        if lineage.config:
+            self._params = _run_parameters(catalog)
         self._set_env(_ENV_RUN_ID, self._run.run_id)
         self._set_env(_ENV_STATE, self._run.export())
         tags = self._lineage_tags(run_params)
@@ -334,6 +334,12 @@ def _file_inputs(pipeline: Pipeline, catalog: CatalogProtocol) -> dict[str, str]
         if path:
             inputs[name] = str(path)
     return inputs
+
+
+def _run_parameters(catalog: CatalogProtocol) -> dict[str, Any]:
+    """The run's resolved parameters (``--params`` included), as the catalog holds them."""
+    dataset = catalog.get("parameters") if "parameters" in catalog else None
+    return dict(dataset.load() or {}) if dataset is not None else {}
 
 
 def _mute_mlflow_datasets(catalog: CatalogProtocol) -> None:

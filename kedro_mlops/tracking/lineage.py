@@ -6,6 +6,7 @@ import hashlib
 import platform
 import subprocess
 import sys
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow.entities import DatasetInput
+    from mlflow.types import Schema
 
 LIBRARIES = ("kedro", "kedro-mlops", "kedro-mlflow", "mlflow", "scikit-learn", "pandas")
 DIGEST_CHUNK_ROWS = 100_000
+SCHEMA_SAMPLE_ROWS = 1_000
 TAG_PREFIX = "mlops."
 
 
@@ -98,6 +101,26 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
+def frame_schema(frame: pd.DataFrame) -> Schema | None:
+    """MLflow's column schema of ``frame``, typed from a sample, nullability from all rows."""
+    from mlflow.types import ColSpec, Schema  # noqa: PLC0415
+    from mlflow.types.utils import _infer_schema  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its hints are about model signatures, not lineage
+            sampled = _infer_schema(frame.head(SCHEMA_SAMPLE_ROWS))
+    except Exception:  # a schema MLflow cannot infer is left out, as MLflow does itself
+        return None
+    has_nulls = frame.isna().any()
+    return Schema(
+        [
+            ColSpec(type=spec.type, name=spec.name, required=not bool(has_nulls[spec.name]))
+            for spec in sampled.inputs
+        ]
+    )
+
+
 def dataset_input(
     frame: pd.DataFrame, name: str, source: str, context: str = "input"
 ) -> DatasetInput:
@@ -106,6 +129,9 @@ def dataset_input(
     from mlflow.entities import DatasetInput, InputTag  # noqa: PLC0415
 
     dataset = from_pandas(frame, source=source, name=name, digest=frame_digest(frame))
+    # MLflow infers the schema value by value (~0.3 s for 12k rows): infer the types from a
+    # sample and take the required flags (no nulls) from the whole frame, column-wise
+    dataset.__dict__["schema"] = frame_schema(frame)
     return DatasetInput(
         dataset=dataset._to_mlflow_entity(),
         tags=[InputTag(key="mlflow.data.context", value=context)],

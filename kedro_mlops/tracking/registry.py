@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import KedroMlopsError
@@ -46,7 +46,7 @@ class GateDecision:
             f"{GATE_TAG}.champion_version": self.champion_version or "",
             f"{GATE_TAG}.reason": self.reason,
             "mlops.registry.model": self.model_name,
-            "mlops.registry.version": self.version,
+            **({"mlops.registry.version": self.version} if self.version else {}),
         }
 
     def summary(self) -> str:
@@ -103,31 +103,33 @@ def register_and_gate(
 ) -> GateDecision:
     """Register ``model_uri`` as a new version of ``name`` and give it ``champion`` or
     ``challenger``; the decision is tagged on the run and on the version."""
+    from mlflow.entities import RunTag  # noqa: PLC0415
+
     _ensure_registered_model(client, name)
-    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
-    # a REST server needs the logged model's id beside a models:/ source
-    version = client.create_model_version(name, model_uri, run_id=run_id, model_id=model_id)
     current = champion_version(client, name)
     champion_value = run_metric(client, current.run_id, gate.metric) if current else None
     challenger_value = run_metric(client, run_id, gate.metric)
     promote, reason = decide(
         gate.metric, gate.direction, gate.min_improvement, challenger_value, champion_value
     )
-    alias = CHAMPION if promote else CHALLENGER
-    client.set_registered_model_alias(name, alias, version.version)
     decision = GateDecision(
         model_name=name,
-        version=str(version.version),
-        alias=alias,
+        version="",
+        alias=CHAMPION if promote else CHALLENGER,
         metric=gate.metric,
         challenger_value=challenger_value,
         champion_version=str(current.version) if current else None,
         champion_value=champion_value,
         reason=reason,
     )
-    for key, value in decision.tags().items():
-        client.set_tag(run_id, key, value)
-        client.set_model_version_tag(name, version.version, key, value)
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    # a REST server needs the logged model's id beside a models:/ source
+    created = client.create_model_version(
+        name, model_uri, run_id=run_id, tags=decision.tags(), model_id=model_id
+    )
+    decision = replace(decision, version=str(created.version))
+    client.set_registered_model_alias(name, decision.alias, decision.version)
+    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in decision.tags().items()])
     return decision
 
 

@@ -118,3 +118,66 @@ def copy_project(project: Path, target: Path) -> Path:
         ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "*.parquet", "*.pkl", "__pycache__"),
     )
     return target
+
+
+def git_commit(path: Path) -> str:
+    """Make ``path`` a git repository with everything committed; returns the sha."""
+    config = ["-c", "user.name=ci", "-c", "user.email=ci@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", *config, "commit", "-qm", "project"], cwd=path, check=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(venv: Env, tmp_path: Path):
+    """A real ``mlflow server`` (SQLite backend, local artifact root) on a free loopback port."""
+    import signal  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    port = free_port()
+    store = tmp_path / "server"
+    store.mkdir()
+    log = (store / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(venv.bin / "mlflow"), "server",
+            "--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}",
+            "--artifacts-destination", str(store / "artifacts"),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        ],
+        cwd=store,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # the server starts helpers: stop the whole group
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError((store / "server.log").read_text()[-3000:])
+        time.sleep(0.5)
+    yield uri
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
