@@ -89,12 +89,28 @@ class ServingConfig(_Section):
         return value
 
 
+class PackagingConfig(_Section):
+    """``kedro mlops package``: one container image per pipeline. CLI options override these."""
+
+    pipelines: list[str] = Field(
+        default_factory=lambda: ["data_engineering", "data_science", "serving"]
+    )
+    output: str = "dist/mlops"
+    base_image: str = "python:3.11-slim"
+    builder: Literal["auto", "docker", "podman", "buildah"] = "auto"
+    tag: str | None = None
+    template: str | None = None
+    wheels: bool = False
+    push: str | None = None
+
+
 class MlopsConfig(_Section):
     """The whole ``mlops.yml``."""
 
     tracking: TrackingConfig = TrackingConfig()
     registry: RegistryConfig = RegistryConfig()
     serving: ServingConfig = ServingConfig()
+    packaging: PackagingConfig = PackagingConfig()
 
 
 def parse_config(data: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:

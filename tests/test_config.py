@@ -33,7 +33,7 @@ def test_empty_file_gives_defaults():
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking, registry, serving)"),
+        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking, registry, serving, packaging)"),
         (
             {"tracking": {"urii": "x"}},
             "unknown key 'tracking.urii' "
