@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import load_project_config
+from kedro_mlops.config import load_project_config, project_config
+from kedro_mlops.errors import KedroMlopsError
 from kedro_mlops.scaffold import write_config_files
 
 if TYPE_CHECKING:
@@ -130,3 +132,92 @@ def promote(
     previous = move_alias(MlflowClient(), name, version, alias, reason)
     moved_from = f" (was version {previous})" if previous else ""
     click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
+
+
+class MonitorError(KedroMlopsError):
+    """A drift check could not run (exit code 2, as the command's help says)."""
+
+    exit_code = 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@mlops.command()
+@click.option("--check", "check_name", help="Run this check of mlops.yml on catalog datasets.")
+@click.option("--reference", type=click.Path(path_type=Path), help="Reference CSV/Parquet file.")
+@click.option("--current", type=click.Path(path_type=Path), help="Current CSV/Parquet file.")
+@click.option("--columns", multiple=True, help="Columns to test (comma-separated; default: all).")
+@click.option("--categorical", multiple=True, help="Columns to treat as categorical.")
+@click.option("--drift-share", type=float, default=None, help="Dataset drift threshold share.")
+@click.option("--name", default="adhoc", show_default=True, help="Check name (file mode).")
+@click.option("--output", type=click.Path(path_type=Path), help="Directory for the outputs.")
+@click.option("--max-rows", type=int, default=None, help="Row cap for the HTML report.")
+@click.option("--no-html", is_flag=True, help="Write the JSON summary only.")
+@click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifts.")
+@ENV_OPTION
+@click.pass_obj
+def monitor(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    check_name: str | None,
+    reference: Path | None,
+    current: Path | None,
+    columns: tuple[str, ...],
+    categorical: tuple[str, ...],
+    drift_share: float | None,
+    name: str,
+    output: Path | None,
+    max_rows: int | None,
+    no_html: bool,
+    fail_on_drift: bool,
+    env: str | None,
+) -> None:
+    """Run a drift check now: a configured one (--check) or two files (--reference/--current).
+
+    Exit codes: 0 no drift, 1 drift with on_drift: fail or --fail-on-drift, 2 error.
+    """
+    from kedro_mlops.monitoring import CheckInputError  # noqa: PLC0415
+    from kedro_mlops.monitoring.monitor import run_files, run_named  # noqa: PLC0415
+
+    if bool(check_name) == bool(reference or current):
+        raise click.UsageError("give either --check NAME or both --reference and --current")
+    if not check_name and not (reference and current):
+        raise click.UsageError("--reference and --current go together")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    try:
+        if check_name:
+            context, config = _load(metadata, env)
+            result, paths, policy = run_named(
+                context, config, check_name, stamp=stamp, output=output, html=not no_html
+            )
+            fail = fail_on_drift or policy == "fail"
+        else:
+            config = project_config(Path(metadata.project_path), env)
+            result, paths = run_files(
+                reference,  # type: ignore[arg-type]
+                current,  # type: ignore[arg-type]
+                config.monitoring,
+                name=name,
+                columns=_split(columns),
+                categorical=_split(categorical),
+                drift_share=0.5 if drift_share is None else drift_share,
+                max_rows=max_rows,
+                directory=output or _default_output(metadata, config, name, stamp),
+                html=not no_html,
+            )
+            fail = fail_on_drift
+    except CheckInputError as exc:
+        raise MonitorError(str(exc)) from None
+    location = str(paths["summary"].parent)
+    click.echo(result.summary(location))
+    for column, reason in result.skipped.items():
+        click.echo(f"  not tested: {column}: {reason}")
+    if result.status == "error":
+        raise MonitorError(f"drift check {result.name!r} could not run: {result.error}")
+    if result.status == "drift" and fail:
+        raise click.exceptions.Exit(1)
+
+
+def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, stamp: str) -> Path:
+    return Path(metadata.project_path) / config.monitoring.output_dir / name / stamp

@@ -6,7 +6,7 @@ Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls ba
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -104,6 +104,55 @@ class PackagingConfig(_Section):
     push: str | None = None
 
 
+class PredictionDriftConfig(_Section):
+    """Prediction drift: a prediction column of the run against a reference column."""
+
+    dataset: str | None = None  # default: the check's current dataset
+    column: str = "prediction"
+    reference_column: str | None = None  # default: the same name
+
+
+class DriftCheckConfig(_Section):
+    """One named drift check: ``current`` against ``reference`` (catalog dataset names)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    reference: str
+    current: str
+    columns: list[str] | None = None  # default: monitoring.features_from's feature lists
+    categorical: list[str] = Field(default_factory=list)  # with `columns`: these are categorical
+    prediction: PredictionDriftConfig | None = None
+    target: str | None = None  # target drift, when both frames hold this column
+    num_method: str | None = None  # Evidently stat-test names, e.g. ks, wasserstein, psi
+    cat_method: str | None = None
+    num_threshold: float | None = None
+    cat_threshold: float | None = None
+    methods: dict[str, str] = Field(default_factory=dict)  # per column
+    thresholds: dict[str, float] = Field(default_factory=dict)  # per column
+    drift_share: float = Field(default=0.5, gt=0, le=1)
+    report_max_rows: int | None = Field(default=50_000, gt=0)
+    on_drift: Literal["warn", "fail"] = "warn"
+
+
+class MonitoringConfig(_Section):
+    """Drift checks run by the monitoring hook as soon as their current dataset is produced."""
+
+    enabled: bool = True
+    output_dir: str = "data/08_reporting/drift"
+    features_from: str = "dataset"  # parameters key with numeric_features / categorical_features
+    html: bool = True
+    min_rows: int = Field(default=10, ge=2)
+    checks: list[DriftCheckConfig] = Field(default_factory=list)
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_names(cls, checks: list[DriftCheckConfig]) -> list[DriftCheckConfig]:
+        names = [check.name for check in checks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"check names must be unique, repeated: {duplicates}")
+        return checks
+
+
 class MlopsConfig(_Section):
     """The whole ``mlops.yml``."""
 
@@ -111,6 +160,7 @@ class MlopsConfig(_Section):
     registry: RegistryConfig = RegistryConfig()
     serving: ServingConfig = ServingConfig()
     packaging: PackagingConfig = PackagingConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
 
 def parse_config(data: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:
@@ -141,11 +191,16 @@ def _describe(exc: ValidationError, source: str) -> str:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     model: type[BaseModel] = MlopsConfig
     for part in loc:
+        if isinstance(part, int):  # an item of a list field: its model is already selected
+            continue
         field = model.model_fields.get(str(part))
         annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        for candidate in (annotation, *get_args(annotation)):  # X, list[X], X | None
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+        else:
             return None
-        model = annotation
     return model
 
 
@@ -198,3 +253,16 @@ def load_project_config(config_loader: AbstractConfigLoader, project_path: Path)
     except MissingConfigException:
         merged = {}
     return parse_config(merged, "mlops.yml")
+
+
+def project_config(project_path: Path, env: str | None = None) -> MlopsConfig:
+    """``mlops.yml`` of a project read with its settings' config loader, without a session
+    (no hooks run: for commands that only need the configuration)."""
+    from kedro.framework.project import settings  # noqa: PLC0415
+
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    return load_project_config(loader, project_path)

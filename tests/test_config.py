@@ -15,9 +15,13 @@ REPO_DEFAULT = ROOT / "conf" / "base" / "mlops.yml"
 
 
 def test_repo_default_equals_the_model_defaults():
+    """Every shipped value is the model's default, except the starter's drift check."""
     shipped = yaml.safe_load(REPO_DEFAULT.read_text())
-    assert parse_config(shipped) == MlopsConfig()
-    assert shipped == MlopsConfig().model_dump()
+    parsed = parse_config(shipped)
+    checks = shipped["monitoring"].pop("checks")
+    assert shipped == MlopsConfig().model_dump(exclude={"monitoring": {"checks"}})
+    assert [check.name for check in parsed.monitoring.checks] == ["production_batch"]
+    assert checks[0]["reference"] == "reference_features"
 
 
 def test_starter_ships_the_repo_default():
@@ -33,7 +37,10 @@ def test_empty_file_gives_defaults():
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"trackin": {}}, "unknown key 'trackin' (expected one of: tracking, registry, serving, packaging)"),
+        (
+            {"trackin": {}},
+            "unknown key 'trackin' (expected one of: tracking, registry, serving, packaging, monitoring)",
+        ),
         (
             {"tracking": {"urii": "x"}},
             "unknown key 'tracking.urii' "
@@ -46,6 +53,22 @@ def test_empty_file_gives_defaults():
         ),
         ({"registry": {"gate": {"direction": "up"}}}, "'registry.gate.direction'"),
         ({"serving": {"model_uri": "churn"}}, "'churn' is not a model URI"),
+        (
+            {"monitoring": {"checks": [{"name": "a", "reference": "r", "current": "c"}] * 2}},
+            "check names must be unique, repeated: ['a']",
+        ),
+        (
+            {"monitoring": {"checks": [{"name": "a", "reference": "r", "current": "c", "x": 1}]}},
+            "unknown key 'monitoring.checks.0.x' (expected one of: name, reference, current",
+        ),
+        (
+            {"monitoring": {"checks": [{"name": "a", "reference": "r"}]}},
+            "'monitoring.checks.0.current': Field required",
+        ),
+        (
+            {"monitoring": {"checks": [{"name": "a b", "reference": "r", "current": "c"}]}},
+            "'monitoring.checks.0.name': String should match pattern",
+        ),
         ({"tracking": {"uri": 3}}, "'tracking.uri': Input should be a valid string"),
         ({"tracking": {"uri": "mlruns"}}, "'mlruns' is a plain path"),
     ],

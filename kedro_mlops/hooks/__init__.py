@@ -6,8 +6,10 @@ Importing this package must stay cheap: every ``kedro`` command pays for it. Hea
 
 from __future__ import annotations
 
+from kedro_mlops.hooks.monitoring import MonitoringHook
 from kedro_mlops.hooks.tracking import TrackingHook
 
 tracking_hook = TrackingHook()
+monitoring_hook = MonitoringHook()
 
-__all__ = ["TrackingHook", "tracking_hook"]
+__all__ = ["MonitoringHook", "TrackingHook", "monitoring_hook", "tracking_hook"]

@@ -8,8 +8,9 @@ The production batch comes from later sign-ups and differs from the training dat
 drift monitoring has something real to find:
 
 - ``monthly_charges``: prices went up, +18 % on average;
-- ``contract_type``: many more month-to-month contracts (60 % instead of 45 %);
-- ``num_support_calls``: a support incident doubled the call rate.
+- ``contract_type``: many more month-to-month contracts (65 % instead of 45 %);
+- ``num_support_calls``: a support incident doubled the call rate;
+- ``total_charges`` (monthly charges x tenure) follows ``monthly_charges``.
 
 ``tenure_months``, ``age``, ``region``, ``payment_method``, ``paperless_billing`` and
 ``internet_service`` keep their training distribution.
@@ -43,7 +44,7 @@ def _customers(
     *,
     shifted: bool,
 ) -> pd.DataFrame:
-    contract_p = [0.60, 0.22, 0.18] if shifted else [0.45, 0.30, 0.25]
+    contract_p = [0.65, 0.20, 0.15] if shifted else [0.45, 0.30, 0.25]
     contract = rng.choice(CONTRACTS, size=n, p=contract_p)
     tenure = np.clip(rng.gamma(shape=1.6, scale=18.0, size=n).round(), 0, 72).astype(int)
     internet = rng.choice(INTERNET, size=n, p=[0.38, 0.44, 0.18])

@@ -1,0 +1,183 @@
+"""Run one drift check end to end: verdicts, JSON summary, HTML report, MLflow logging."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kedro_mlops.monitoring.columns import (
+    CheckInputError,
+    ColumnPair,
+    Kind,
+    check_frames,
+    clean,
+    prepare,
+)
+from kedro_mlops.monitoring.drift import ColumnDrift, Methods, column_drift, dataset_drift
+from kedro_mlops.monitoring.report import HtmlInputs, write_html
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class ExtraColumn:
+    """Prediction or target drift: a series of the run against a reference series."""
+
+    role: str  # prediction | target
+    name: str
+    reference: pd.Series
+    current: pd.Series
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: str  # drift | no_drift | error
+    drift_share: float = 0.0
+    threshold_share: float = 0.5
+    dataset_drift: bool = False
+    columns: list[ColumnDrift] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    created_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted and c.role == "feature"]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["drifted_columns"] = self.drifted_columns
+        return data
+
+    def summary(self, location: str = "") -> str:
+        """The one line printed per check."""
+        where = f" -> {location}" if location else ""
+        if self.status == "error":
+            return f"drift check {self.name!r}: ERROR {self.error}{where}"
+        features = [c for c in self.columns if c.role == "feature"]
+        verdict = "DRIFT" if self.dataset_drift else "no drift"
+        line = (
+            f"drift check {self.name!r}: {verdict} ({len(self.drifted_columns)}/{len(features)} "
+            f"columns drifted, share {self.drift_share:.0%}, threshold {self.threshold_share:.0%})"
+        )
+        if self.drifted_columns:
+            line += f": {', '.join(self.drifted_columns)}"
+        extras = [
+            f"{c.role} {'drifted' if c.drifted else 'stable'}"
+            for c in self.columns
+            if c.role != "feature"
+        ]
+        if extras:
+            line += f"; {', '.join(extras)}"
+        if self.skipped:
+            line += f"; not tested: {', '.join(self.skipped)}"
+        return line + where
+
+
+def run_check(
+    name: str,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: dict[str, Kind],
+    *,
+    methods: Methods | None = None,
+    drift_share: float = 0.5,
+    min_rows: int = 10,
+    extras: list[ExtraColumn] | None = None,
+    explicit: frozenset[str] = frozenset(),
+    names: tuple[str, str] = ("reference", "current"),
+) -> CheckResult:
+    """Evidently's verdicts on all rows. Bad input gives a result with ``status="error"``."""
+    started = time.perf_counter()
+    result = CheckResult(name=name, status="error", threshold_share=drift_share)
+    result.rows = {"reference": len(reference), "current": len(current)}
+    try:
+        check_frames(reference, current, list(kinds), names, min_rows)
+        prepared = prepare(reference, current, kinds, names, explicit)
+        pairs = prepared.pairs + [_extra_pair(extra) for extra in extras or []]
+        result.skipped = prepared.skipped
+        result.columns = column_drift(pairs, methods or Methods())
+    except CheckInputError as exc:
+        result.error = str(exc)
+        result.seconds = time.perf_counter() - started
+        return result
+    result.drift_share, result.dataset_drift = dataset_drift(result.columns, drift_share)
+    result.status = "drift" if result.dataset_drift else "no_drift"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _extra_pair(extra: ExtraColumn) -> ColumnPair:
+    import pandas as pd  # noqa: PLC0415
+
+    numeric = pd.api.types.is_float_dtype(extra.current.dtype) and pd.api.types.is_float_dtype(
+        extra.reference.dtype
+    )
+    kind: Kind = "numerical" if numeric else "categorical"
+    reference, current = clean(extra.reference, kind), clean(extra.current, kind)
+    if reference.empty or current.empty:
+        raise CheckInputError(f"{extra.role} column {extra.name!r} has no values to compare")
+    return ColumnPair(extra.name, kind, reference, current, role=extra.role)
+
+
+def write_outputs(
+    result: CheckResult, directory: Path, *, html_inputs: HtmlInputs | None
+) -> dict[str, Path]:
+    """``summary.json`` always; ``report.html`` when asked and the check could run."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"summary": directory / "summary.json"}
+    if html_inputs is not None and result.status != "error":
+        kinds = html_inputs.kinds
+        tested = {c.column: kinds[c.column] for c in result.columns if c.column in kinds}
+        if tested:
+            html_path = directory / "report.html"
+            write_html(
+                html_path,
+                replace(html_inputs, kinds=tested),
+                result.threshold_share,
+                result.columns,
+            )
+            paths["report"] = html_path
+    paths["summary"].write_text(
+        json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8"
+    )
+    return paths
+
+
+def metric_keys(check: str, prefixed: bool) -> tuple[str, str, str]:
+    """MLflow keys: share metric, per-column score prefix, verdict tag."""
+    if prefixed:
+        return f"drift_share.{check}", f"drift_score.{check}.", f"drift.{check}.verdict"
+    return "drift_share", "drift_score.", "drift.verdict"
+
+
+def log_to_mlflow(
+    run_id: str, result: CheckResult, paths: dict[str, Path], *, prefixed: bool = False
+) -> None:
+    """Metrics, the verdict tag and the JSON/HTML files on run ``run_id``."""
+    from mlflow.entities import Metric, RunTag  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    share_key, score_prefix, verdict_key = metric_keys(result.name, prefixed)
+    now = int(time.time() * 1000)
+    metrics = [Metric(score_prefix + _safe(c.column), c.score, now, 0) for c in result.columns]
+    if result.status != "error":
+        metrics.append(Metric(share_key, result.drift_share, now, 0))
+    client = MlflowClient()
+    client.log_batch(run_id, metrics=metrics, tags=[RunTag(verdict_key, result.status)])
+    for path in paths.values():
+        client.log_artifact(run_id, str(path), f"drift/{result.name}")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)
