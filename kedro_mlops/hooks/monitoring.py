@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
+from kedro.io import DatasetError
 
 from kedro_mlops.config import MlopsConfig, load_project_config
 from kedro_mlops.errors import KedroMlopsError
@@ -106,7 +107,8 @@ class MonitoringHook:
                 min_rows=monitoring.min_rows,
             )
         except Exception as exc:  # a check must not stop the run: record it, enforce at the end
-            logger.exception("kedro-mlops: drift check %r failed", check.name)
+            if not isinstance(exc, DatasetError):  # a missing dataset needs no traceback
+                logger.exception("kedro-mlops: drift check %r failed", check.name)
             from kedro_mlops.monitoring.check import write_outputs  # noqa: PLC0415
 
             error = f"{type(exc).__name__}: {exc}"

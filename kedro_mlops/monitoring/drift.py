@@ -14,6 +14,7 @@ from kedro_mlops.monitoring.columns import CheckInputError, ColumnPair
 
 if TYPE_CHECKING:
     import pandas as pd
+    from evidently.legacy.calculations.stattests.registry import StatTest
 
 # Evidently picks K-S / chi-square / z for small references and Wasserstein / Jensen-Shannon above.
 SMALL_REFERENCE_ROWS = 1000
@@ -26,7 +27,8 @@ class ColumnDrift:
     column: str
     kind: str
     role: str
-    method: str
+    method: str  # Evidently's test name, as configured: ks, wasserstein, jensenshannon ...
+    method_name: str  # its display name
     score: float
     threshold: float
     drifted: bool
@@ -69,8 +71,22 @@ def _few_values(reference: pd.Series, current: pd.Series, limit: int) -> int | N
     return count if count <= limit else None
 
 
-def default_method(reference: pd.Series, current: pd.Series, kind: str) -> str:
+def default_test(reference: pd.Series, current: pd.Series, kind: str) -> StatTest:
     """The test Evidently 0.7 chooses when none is configured (its ``_get_default_stattest``)."""
+    from evidently.legacy.calculations import stattests  # noqa: PLC0415
+
+    tests = {
+        "jensenshannon": stattests.jensenshannon_stat_test,
+        "wasserstein": stattests.wasserstein_stat_test,
+        "ks": stattests.ks_stat_test,
+        "chisquare": stattests.chi_stat_test,
+        "z": stattests.z_stat_test,
+    }
+    return tests[default_method(reference, current, kind)]
+
+
+def default_method(reference: pd.Series, current: pd.Series, kind: str) -> str:
+    """The name of :func:`default_test`'s choice."""
     if kind == "categorical":
         if len(reference) > SMALL_REFERENCE_ROWS:
             return "jensenshannon"
@@ -107,7 +123,7 @@ def column_drift(pairs: list[ColumnPair], methods: Methods) -> list[ColumnDrift]
                 pair.reference,
                 pair.current,
                 column_type,
-                configured or default_method(pair.reference, pair.current, pair.kind),
+                configured or default_test(pair.reference, pair.current, pair.kind),
             )
         except ValueError as exc:  # an unknown test name, or one not made for this kind
             raise CheckInputError(f"column {pair.name!r}: {exc}") from None
@@ -122,7 +138,8 @@ def column_drift(pairs: list[ColumnPair], methods: Methods) -> list[ColumnDrift]
                 column=pair.name,
                 kind=pair.kind,
                 role=pair.role,
-                method=test.display_name,
+                method=test.name,
+                method_name=test.display_name,
                 score=float(outcome.drift_score),
                 threshold=float(outcome.actual_threshold),
                 drifted=bool(outcome.drifted),

@@ -110,13 +110,13 @@ def project(venv: Env, workdir: Path) -> Path:
     return path
 
 
-def copy_project(project: Path, target: Path) -> Path:
-    """A copy of the generated project without its outputs (for tests that break things)."""
-    shutil.copytree(
-        project,
-        target,
-        ignore=shutil.ignore_patterns("mlflow.db", "mlruns", "*.parquet", "*.pkl", "__pycache__"),
-    )
+def copy_project(project: Path, target: Path, *, keep_outputs: bool = False) -> Path:
+    """A copy of the generated project without its MLflow store and, unless ``keep_outputs``
+    (the serving pipeline then runs alone), without its data outputs."""
+    ignored = ["mlflow.db", "mlruns", "__pycache__"]
+    if not keep_outputs:
+        ignored += ["*.parquet", "*.pkl"]
+    shutil.copytree(project, target, ignore=shutil.ignore_patterns(*ignored))
     return target
 
 
