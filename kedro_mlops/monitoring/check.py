@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from kedro_mlops.monitoring.columns import (
     Kind,
     check_frames,
     clean,
-    prepare,
+    iter_pairs,
 )
 from kedro_mlops.monitoring.drift import ColumnDrift, Methods, column_drift, dataset_drift
 from kedro_mlops.monitoring.report import HtmlInputs, write_html
@@ -103,9 +104,10 @@ def run_check(
     result.rows = {"reference": len(reference), "current": len(current)}
     try:
         check_frames(reference, current, list(kinds), names, min_rows)
-        prepared = prepare(reference, current, kinds, names, explicit)
-        pairs = prepared.pairs + [_extra_pair(extra) for extra in extras or []]
-        result.skipped = prepared.skipped
+        pairs = chain(
+            iter_pairs(reference, current, kinds, result.skipped, names=names, explicit=explicit),
+            (_extra_pair(extra) for extra in extras or []),
+        )
         result.columns = column_drift(pairs, methods or Methods())
     except CheckInputError as exc:
         result.error = str(exc)

@@ -9,10 +9,12 @@ the reason instead of disappearing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     import pandas as pd
 
@@ -34,12 +36,6 @@ class ColumnPair:
     reference: pd.Series
     current: pd.Series
     role: str = "feature"  # feature | prediction | target
-
-
-@dataclass
-class Prepared:
-    pairs: list[ColumnPair] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # column -> why it was not tested
 
 
 def infer_kinds(frame: pd.DataFrame, columns: list[str], categorical: list[str]) -> dict[str, Kind]:
@@ -98,10 +94,22 @@ def category_values(values: pd.Series) -> np.ndarray:
     One representation for "1", 1 and 1.0 of the same category read from different files.
     """
     import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     present = values.notna().to_numpy()
     result = np.full(len(values), np.nan, dtype=object)
-    result[present] = [_category_text(value) for value in values.to_numpy(dtype=object)[present]]
+    kept = values[present]
+    if isinstance(kept.dtype, pd.CategoricalDtype):
+        kept = kept.astype(kept.cat.categories.dtype)
+    if pd.api.types.is_float_dtype(kept.dtype) and bool((kept % 1 == 0).all()):
+        text = kept.astype("int64").astype(str)  # 1.0 -> "1", like the integer codes elsewhere
+    elif pd.api.types.infer_dtype(kept, skipna=True) in ("string", "empty"):
+        text = kept  # already text: no per-value work
+    elif pd.api.types.is_numeric_dtype(kept.dtype) or pd.api.types.is_bool_dtype(kept.dtype):
+        text = kept.astype(str)
+    else:  # mixed Python objects
+        text = kept.map(_category_text)
+    result[present] = text.to_numpy(dtype=object)
     return result
 
 
@@ -136,30 +144,31 @@ def non_numeric_examples(values: pd.Series) -> list[str]:
     return sorted(map(str, bad.unique()))[:5]
 
 
-def prepare(
+def iter_pairs(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     kinds: dict[str, Kind],
+    skipped: dict[str, str],
+    *,
     names: tuple[str, str] = ("reference", "current"),
     explicit: frozenset[str] = frozenset(),
-) -> Prepared:
-    """Clean each column pair; columns that cannot be tested go to ``skipped`` with the reason.
+) -> Iterator[ColumnPair]:
+    """Clean column pairs one at a time (memory stays at one column's copy); columns that
+    cannot be tested go to ``skipped`` with the reason.
 
     ``explicit`` columns were asked for by name: they are tested even when they look like IDs.
     """
-    prepared = Prepared()
     for column, kind in kinds.items():
         reason = _untestable(reference[column], current[column], kind, names, column in explicit)
         if reason:
-            prepared.skipped[column] = reason
+            skipped[column] = reason
             continue
         ref, cur = clean(reference[column], kind), clean(current[column], kind)
         empty = [name for name, values in zip(names, (ref, cur), strict=True) if values.empty]
         if empty:
-            prepared.skipped[column] = f"no values in {' and '.join(empty)} (all missing)"
+            skipped[column] = f"no values in {' and '.join(empty)} (all missing)"
             continue
-        prepared.pairs.append(ColumnPair(column, kind, ref, cur))
-    return prepared
+        yield ColumnPair(column, kind, ref, cur)
 
 
 def _integer_ids(values: pd.Series) -> bool:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from kedro_mlops.monitoring.columns import CheckInputError, ColumnPair
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pandas as pd
     from evidently.legacy.calculations.stattests.registry import StatTest
 
@@ -100,7 +102,7 @@ def default_method(reference: pd.Series, current: pd.Series, kind: str) -> str:
     return "chisquare" if few > BINARY else "z"
 
 
-def column_drift(pairs: list[ColumnPair], methods: Methods) -> list[ColumnDrift]:
+def column_drift(pairs: Iterable[ColumnPair], methods: Methods) -> list[ColumnDrift]:
     """Evidently's verdict for each column pair."""
     from evidently.legacy.calculations.stattests import get_stattest  # noqa: PLC0415
     from evidently.legacy.core import ColumnType  # noqa: PLC0415
