@@ -32,6 +32,8 @@ demo: $(STAMP)
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops status 2>/dev/null
 	@echo "Predictions:  $(DEMO_PROJECT)/data/07_model_output/predictions.csv"
 	@head -n 4 $(DEMO_PROJECT)/data/07_model_output/predictions.csv | sed 's/^/  /'
+	@echo "Drift report: $$(ls -d $(DEMO_PROJECT)/data/08_reporting/drift/production_batch/*/report.html | tail -n 1)"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)
