@@ -30,15 +30,14 @@ def project_copy(tmp_path, monkeypatch):
         mlflow.end_run()
 
 
-def test_kedro_run_trains_logs_and_scores(project_copy):
+def test_kedro_run_trains_logs_and_scores(project_copy, params, config_loader):
     bootstrap_project(project_copy)
     with KedroSession.create(project_path=project_copy) as session:
         session.run()
 
-    predictions = pd.read_csv(
-        project_copy / "data" / "07_model_output" / "predictions.csv"
-    )
-    batch = pd.read_csv(project_copy / "data" / "01_raw" / "production_batch.csv")
+    outputs = config_loader["catalog"]["predictions"]["filepath"]
+    predictions = pd.read_csv(project_copy / outputs)
+    batch = pd.read_csv(project_copy / params["serving"]["source"])
     assert len(predictions) == len(batch)
 
     run = mlflow.get_run(mlflow.last_active_run().info.run_id)
@@ -46,4 +45,7 @@ def test_kedro_run_trains_logs_and_scores(project_copy):
     assert "roc_auc" in run.data.metrics
     model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     scored = model.predict(batch)
-    assert list(scored["prediction"]) == list(predictions["prediction"])
+    # labels are compared as text: a CSV reads "1" back as the number 1
+    assert list(scored["prediction"].astype(str)) == list(
+        predictions["prediction"].astype(str)
+    )

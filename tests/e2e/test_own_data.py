@@ -1,0 +1,99 @@
+"""Another binary-classification CSV runs through all three pipelines by editing conf/ and data/."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tests.e2e.conftest import copy_project
+
+pytestmark = pytest.mark.e2e
+
+
+def loans(n: int, seed: int, labelled: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10.5, 0.5, n).round(0)
+    debt_ratio = rng.beta(2, 5, n).round(3)
+    employment = rng.choice(["salaried", "self-employed", "unemployed"], n, p=[0.7, 0.2, 0.1])
+    frame = pd.DataFrame(
+        {
+            "applicant_id": np.arange(n) + 1,
+            "income": income,
+            "debt_ratio": debt_ratio,
+            "employment": employment,
+            "home": rng.choice(["own", "rent", "mortgage"], n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.03, "income"] = np.nan
+    if labelled:
+        logit = -2 + 4 * debt_ratio - 0.00002 * income + 1.2 * (employment == "unemployed")
+        frame["defaulted"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return frame
+
+
+def edit_yaml(path, change):
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_loans_csv_needs_only_conf_and_data(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "loans")
+    raw = copy / "data" / "01_raw"
+    for old in raw.iterdir():
+        old.unlink()
+    loans(3000, 1, labelled=True).to_csv(raw / "loans.csv", index=False)
+    loans(500, 2, labelled=False).to_csv(raw / "new_loans.csv", index=False)
+
+    conf = copy / "conf" / "base"
+    (conf / "globals.yml").write_text(
+        "raw_data: data/01_raw/loans.csv\nproduction_batch: data/01_raw/new_loans.csv\n"
+    )
+
+    def describe(params):
+        params["dataset"] = {
+            "id_column": "applicant_id",
+            "timestamp_column": None,
+            "target": "defaulted",
+            "positive_class": 1,
+            "numeric_features": ["income", "debt_ratio"],
+            "categorical_features": ["employment", "home"],
+        }
+        params["features"] = {"timestamp_parts": [], "ratios": {}}
+
+    edit_yaml(conf / "parameters.yml", describe)
+    edit_yaml(
+        conf / "parameters_data_engineering.yml",
+        lambda p: p["validation"].update(ranges={"debt_ratio": [0, 1]}),
+    )
+    edit_yaml(
+        conf / "mlops.yml",
+        lambda m: m["monitoring"]["checks"][0]["prediction"].update(reference_column="defaulted"),
+    )
+
+    for pipeline in ("data_engineering", "data_science", "serving"):
+        venv.ok("kedro", "run", "--pipeline", pipeline, cwd=copy, offline=True)
+    venv.ok("kedro", "run", cwd=copy, offline=True)
+
+    predictions = pd.read_csv(copy / "data" / "07_model_output" / "predictions.csv")
+    assert list(predictions.columns[:3]) == ["applicant_id", "prediction", "probability"]
+    assert len(predictions) == 500
+    assert set(predictions["prediction"]) <= {0, 1}
+    drift_dir = sorted((copy / "data" / "08_reporting" / "drift" / "production_batch").iterdir())[
+        -1
+    ]
+    summary = json.loads((drift_dir / "summary.json").read_text())
+    assert {c["column"] for c in summary["columns"]} == {
+        "income",
+        "debt_ratio",
+        "employment",
+        "home",
+        "prediction",
+    }
+    # the project's own tests read conf/: they pass on the new data too
+    tests = venv.run("pytest", "-q", "-p", "no:cacheprovider", cwd=copy, offline=True)
+    assert tests.returncode == 0, tests.stdout[-3000:]
