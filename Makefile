@@ -11,7 +11,7 @@ DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/churn-demo
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test lint format install clean benchmark
+.PHONY: demo test lint format install clean benchmark benchmark-image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,8 @@ demo: $(STAMP)
 	@head -n 4 $(DEMO_PROJECT)/data/07_model_output/predictions.csv | sed 's/^/  /'
 	@echo "Drift report: $$(ls -d $(DEMO_PROJECT)/data/08_reporting/drift/production_batch/*/report.html | tail -n 1)"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
+	@echo "Container images (build context; add --build where docker, podman or buildah is installed):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops package 2>/dev/null | sed 's/^/  /'
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)
@@ -49,6 +51,10 @@ test: lint
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
+	$(BIN)/python benchmarks/drift.py
+
+benchmark-image: $(STAMP)
+	source ../shared/tools/podman-sandbox.sh && $(BIN)/python benchmarks/image.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -221,3 +221,126 @@ def monitor(  # noqa: PLR0917 - click passes every option
 
 def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, stamp: str) -> Path:
     return Path(metadata.project_path) / config.monitoring.output_dir / name / stamp
+
+
+# ------------------------------------------------------------------ kedro mlops package
+@mlops.command()
+@click.option(
+    "--pipeline",
+    "-p",
+    "pipelines",
+    multiple=True,
+    help="A pipeline to make an image of (repeatable; default: packaging.pipelines).",
+)
+@click.option("--output", "-o", default=None, help="The build context directory [dist/mlops].")
+@click.option("--build", is_flag=True, help="Build the images after writing the context.")
+@click.option(
+    "--builder",
+    type=click.Choice(["auto", "docker", "podman", "buildah"]),
+    default=None,
+    help="auto: a responding Docker engine, else podman, else buildah.",
+)
+@click.option("--base-image", default=None, help="Base image [python:3.11-slim].")
+@click.option("--tag", default=None, help="Image tag [the project's version].")
+@click.option(
+    "--wheels/--no-wheels",
+    default=None,
+    help="Download every wheel into the context: the build needs no network.",
+)
+@click.option(
+    "--template",
+    default=None,
+    help="Your own Jinja Dockerfile template (path from the project root).",
+)
+@click.option("--push", default=None, metavar="REGISTRY", help="Push the images (implies --build).")
+@ENV_OPTION
+@click.pass_obj
+def package(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    pipelines: tuple[str, ...],
+    output: str | None,
+    build: bool,
+    builder: str | None,
+    base_image: str | None,
+    tag: str | None,
+    wheels: bool | None,
+    template: str | None,
+    push: str | None,
+    env: str | None,
+) -> None:
+    """Write a build context with one container image per pipeline; --build builds them."""
+    from kedro.framework.project import pipelines as registry  # noqa: PLC0415
+
+    from kedro_mlops import packaging  # noqa: PLC0415
+
+    context, config = _load(metadata, env)
+    options = packaging.merge_options(
+        config.packaging,
+        pipelines=_split(pipelines),
+        output=output,
+        base_image=base_image,
+        builder=builder,
+        tag=tag,
+        template=template,
+        wheels=wheels,
+        push=push,
+    )
+    packaging.check_pipelines(options.pipelines, registry.keys())
+    loader = context.config_loader
+    conf_source = Path(loader.conf_source)
+    project_path = Path(metadata.project_path)
+    project = packaging.Project(
+        path=project_path,
+        name=metadata.project_name,
+        package=metadata.package_name,
+        conf_source=conf_source if conf_source.is_absolute() else project_path / conf_source,
+        base_env=getattr(loader, "base_env", None) or "base",
+    )
+    result = packaging.write_context(project, options, echo=click.echo)
+    where = (
+        result.directory.relative_to(project_path)
+        if result.directory.is_relative_to(project_path)
+        else result.directory
+    )
+    click.echo(f"Build context written: {where}/ ({len(result.pins)} pinned requirements)")
+    for name in result.left_out:
+        click.echo(f"  left out {name}: credentials and secrets never go into an image")
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    for image in result.images:
+        click.echo(f"  {image.reference:<48} kedro run --pipelines {image.pipeline}")
+    if not (build or options.push):
+        click.echo(
+            f"Build them with `kedro mlops package --build` (Docker, podman or buildah), or by "
+            f"hand as {where}/README.md shows, e.g.:\n"
+            f"  docker build --target deps --tag {result.spec.deps_image} {where}\n"
+            f"  docker build --target {result.images[0].stage} --tag "
+            f"{result.images[0].reference} {where}"
+        )
+        return
+    try:
+        chosen = packaging.find_builder(options.builder)
+    except packaging.BuilderNotFoundError as exc:
+        raise packaging.BuilderNotFoundError(
+            f"{exc.message}\nThe build context is written: {where}/ (its README.md shows the "
+            "build commands)."
+        ) from None
+    click.echo(f"Building with {chosen} ...")
+    report = packaging.build_images(
+        chosen,
+        result.directory,
+        result.images,
+        deps_image=result.deps_image,
+        offline=options.wheels,
+        echo=click.echo,
+        push_to=options.push,
+    )
+    click.echo(f"Built with {report.builder}: {', '.join(report.built)}")
+    for remote in report.pushed:
+        click.echo(f"Pushed {remote}")
+    first = result.images[0].reference
+    click.echo(
+        f"Run: {report.builder if report.builder != 'buildah' else 'podman'} run --rm "
+        f'-v "$PWD/data:{result.spec.workdir}/data" '
+        f'-v "$PWD/mlflow-store:{result.spec.mlflow_dir}" {first}'
+    )

@@ -39,7 +39,8 @@ def test_empty_file_gives_defaults():
     [
         (
             {"trackin": {}},
-            "unknown key 'trackin' (expected one of: tracking, registry, serving, packaging, monitoring)",
+            "unknown key 'trackin' "
+            "(expected one of: tracking, registry, serving, packaging, monitoring)",
         ),
         (
             {"tracking": {"urii": "x"}},

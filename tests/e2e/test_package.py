@@ -1,0 +1,306 @@
+"""`kedro mlops package`: a build context without any container engine, and real podman images
+built from a fresh project and run in order (data_engineering -> data_science -> serving).
+
+The podman test needs a usable podman and the base image (CI: `source ../shared/tools/
+podman-sandbox.sh`). Without them it is skipped, unless KEDRO_MLOPS_REQUIRE_CONTAINERS=1: then
+it fails, so CI cannot pass by skipping it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import copy_project, git_commit
+
+pytestmark = pytest.mark.e2e
+
+BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
+REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
+PIPELINES = ("data_engineering", "data_science", "serving")
+UID = 10001
+PLANTED = "kedro-mlops-e2e-do-not-ship"
+# planted in the project: none of it may reach an image
+FORBIDDEN_FILES = {
+    ".env": f"AWS_SECRET_ACCESS_KEY={PLANTED}\n",
+    "conf/base/credentials.yml": f"db:\n  password: {PLANTED}\n",
+    "conf/base/api_secrets.yml": f"token: {PLANTED}\n",
+    "conf/local/credentials.yml": f"mlflow:\n  MLFLOW_TRACKING_PASSWORD: {PLANTED}\n",
+    "conf/local/mlops.yml": f"# {PLANTED}\nregistry:\n  enabled: true\n",
+    "notebooks/explore.ipynb": f'{{"cells": [], "metadata": {{"note": "{PLANTED}"}}}}\n',
+    "mlruns/0/meta.yaml": f"name: {PLANTED}\n",
+    ".venv/pyvenv.cfg": f"home = /usr/bin\n# {PLANTED}\n",
+    "data/01_raw/notes.txt": f"{PLANTED}\n",
+}
+
+
+def _podman(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args], capture_output=True, text=True, check=False, timeout=timeout
+    )
+
+
+def podman_problem() -> str | None:
+    """Why podman cannot build and run images here, or None."""
+    if not shutil.which("podman"):
+        return "podman is not installed"
+    info = _podman("info", timeout=120)
+    if info.returncode != 0:
+        return f"`podman info` failed: {info.stderr.strip()[-500:]}"
+    if _podman("image", "exists", BASE_IMAGE).returncode != 0:
+        return (
+            f"the base image {BASE_IMAGE} is missing (CI: source ../shared/tools/podman-sandbox.sh)"
+        )
+    run = _podman("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
+    if run.returncode != 0:
+        return f"podman cannot run a container: {run.stderr.strip()[-500:]}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def podman() -> None:
+    problem = podman_problem()
+    if problem is None:
+        return
+    if REQUIRE_CONTAINERS:
+        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
+    pytest.skip(f"podman is unusable: {problem}")
+
+
+def output_of(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def run_without_engines(venv, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A command of the venv with PATH holding the venv only: no docker, podman or buildah."""
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MLFLOW_", "KEDRO_", "PYTEST_"))
+    }
+    environ.update(PATH=str(venv.bin), VIRTUAL_ENV=str(venv.bin.parent), COLUMNS="200")
+    return subprocess.run(
+        [str(venv.bin / args[0]), *args[1:]],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_package_without_a_container_engine(venv, project, tmp_path):
+    """No docker, podman or buildah on PATH: the context is written and says how to build it."""
+    path = copy_project(project, tmp_path / "bar-demo")
+    (path / "conf" / "base" / "credentials.yml").write_text("db:\n  password: x\n")
+    result = run_without_engines(venv, "kedro", "mlops", "package", cwd=path)
+    out = output_of(result)
+    assert result.returncode == 0, out[-4000:]
+    assert "Build context written: dist/mlops/" in out
+    assert (
+        "left out conf/base/credentials.yml: credentials and secrets never go into an image" in out
+    )
+    assert re.search(r"docker build --target deps --tag bar-demo-deps:[0-9a-f]{12} dist/mlops", out)
+    for pipeline in PIPELINES:
+        assert f"bar-demo-{pipeline}:0.1" in out
+    context = path / "dist" / "mlops"
+    assert (context / "project" / "bar_demo-0.1-py3-none-any.whl").is_file()
+    assert (context / "conf" / "base" / "catalog.yml").is_file()
+    assert not (context / "conf" / "base" / "credentials.yml").exists()
+    assert not (context / "conf" / "local").exists()
+    requirements = (context / "requirements.txt").read_text()
+    assert "kedro==1.7.0\n" in requirements
+    assert "kedro-mlops==0.1.0" in requirements
+    assert list((context / "wheels").glob("kedro_mlops-0.1.0-*.whl"))  # not on an index
+    assert "docker run --rm" in (context / "README.md").read_text()
+
+    result = run_without_engines(venv, "kedro", "mlops", "package", "--build", cwd=path)
+    out = output_of(result)
+    assert result.returncode == 1, out[-4000:]
+    assert "No container builder found" in out
+    assert "Install one of: Docker" in out
+    assert "The build context is written: dist/mlops/" in out
+    assert (context / "Dockerfile").is_file()
+
+
+def _run_image(image: str, data: Path, store: Path) -> subprocess.CompletedProcess[str]:
+    return _podman(
+        "run", "--rm", "--network", "none",
+        "-v", f"{data}:/app/data", "-v", f"{store}:/app/mlflow", image,
+    )  # fmt: skip
+
+
+def _forbidden_in(listing: list[str]) -> list[str]:
+    """Paths of an image's file system that must not be there.
+
+    Third-party packages (``/opt/venv/lib``, pinned in requirements.txt) and the base image
+    (``/usr``) ship their own templates and examples (``kedro/templates/.../conf/local``,
+    ``evidently/.../example.ipynb``): they are not the project's and are left out of the check.
+    """
+    names = {".env", "mlflow.db", ".git", ".venv", "notebooks", "mlruns", "credentials.yml"}
+    bad = []
+    for path in listing:
+        if path.startswith(("/opt/venv/lib/", "/usr/", "/proc", "/sys", "/dev")):
+            continue
+        name = path.rsplit("/", 1)[-1]
+        if (
+            "/conf/local" in path
+            or name in names
+            or name.endswith((".ipynb", ".whl"))
+            or re.search(r"credential|secret", name, re.IGNORECASE)
+            or path.startswith(("/app/data", "/root/.cache"))
+        ):
+            bad.append(path)
+    return bad
+
+
+def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # noqa: PLR0915
+    path = copy_project(project, tmp_path / "bar-demo")
+    for name, text in FORBIDDEN_FILES.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    sha = git_commit(path)
+    tag = f"e2e-{os.getpid()}"
+    images = {pipeline: f"bar-demo-{pipeline}:{tag}" for pipeline in PIPELINES}
+    package = (
+        "kedro", "mlops", "package", "--build", "--builder", "podman",
+        "--base-image", BASE_IMAGE, "--wheels", "--tag", tag,
+    )  # fmt: skip
+    result = venv.run(*package, cwd=path, timeout=1500)
+    out = output_of(result)
+    deps_image = re.search(r"bar-demo-deps:[0-9a-f]{12}", out)
+    try:
+        assert result.returncode == 0, out[-6000:]
+        assert f"Built with podman: {', '.join(images.values())}" in out
+        context = path / "dist" / "mlops"
+        lint = venv.run("hadolint", str(context / "Dockerfile"), cwd=path)
+        assert lint.returncode == 0, output_of(lint)
+
+        # metadata: non-root user, labels, each image's own command
+        for pipeline, image in images.items():
+            (meta,) = json.loads(_podman("image", "inspect", image).stdout)
+            config = meta["Config"]
+            assert config["User"] == f"{UID}:{UID}"
+            assert config["Entrypoint"] == ["python", "-m", "bar_demo", "--pipelines", pipeline]
+            labels = config["Labels"]
+            assert labels["org.opencontainers.image.revision"] == sha
+            assert labels["org.opencontainers.image.version"] == "0.1"
+            assert labels["org.kedro.pipeline"] == pipeline
+            assert config.get("WorkingDir") == "/app"
+        whoami = _podman(
+            "run", "--rm", "--entrypoint", "sh", images["serving"], "-c", "id -u; id -g"
+        )
+        assert whoami.returncode == 0, whoami.stderr
+        assert whoami.stdout.split() == [str(UID), str(UID)]
+
+        # nothing forbidden inside (the build stage, wheels and caches stay out too)
+        as_root = ("run", "--rm", "--user", "0", "--network", "none", "--entrypoint")
+        listing = _podman(*as_root, "find", images["data_science"], "/", "-xdev").stdout
+        paths = listing.splitlines()
+        assert "/app/conf/base/catalog.yml" in paths
+        assert "/opt/project/bar_demo/pipelines/data_science/nodes.py" in paths
+        assert _forbidden_in(paths) == []
+        no_dirs = [f"--exclude-dir={name}" for name in ("proc", "sys", "dev")]
+        grep = _podman(*as_root, "grep", images["data_science"], "-rlI", *no_dirs, PLANTED, "/")
+        assert grep.returncode == 1, f"planted content found in the image: {grep.stdout}"
+
+        # run them in order, data and an SQLite MLflow store mounted from the host
+        data, store = tmp_path / "run" / "data", tmp_path / "run" / "store"
+        shutil.copytree(path / "data" / "01_raw", data / "01_raw")
+        store.mkdir()
+        for folder in (data, data / "01_raw", store):
+            folder.chmod(0o777)  # the containers write as uid 10001
+
+        ran = _run_image(images["data_engineering"], data, store)
+        assert ran.returncode == 0, output_of(ran)[-4000:]
+        assert (data / "05_model_input" / "train_set.parquet").is_file()
+        assert not (data / "06_models").exists()  # it ran data_engineering only
+
+        ran = _run_image(images["data_science"], data, store)
+        assert ran.returncode == 0, output_of(ran)[-4000:]
+        assert (data / "06_models" / "model.pkl").is_file()
+        assert not (data / "07_model_output").exists()
+        assert list(store.rglob("MLmodel")), "the model is logged into the mounted store"
+
+        ran = _run_image(images["serving"], data, store)
+        assert ran.returncode == 0, output_of(ran)[-4000:]
+        predictions = pd.read_csv(data / "07_model_output" / "predictions.csv")
+        batch = pd.read_csv(data / "01_raw" / "production_batch.csv")
+        assert len(predictions) == len(batch)
+        assert set(predictions["prediction"]) <= {"yes", "no"}
+        assert predictions["probability"].between(0, 1).all()
+        if os.geteuid() == 0:  # rootful podman: container uids are host uids
+            assert (data / "07_model_output" / "predictions.csv").stat().st_uid == UID
+
+        client = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}")
+        experiment = client.get_experiment_by_name("bar_demo")
+        runs = client.search_runs([experiment.experiment_id])
+        assert sorted(run.data.tags["mlops.pipeline"] for run in runs) == sorted(PIPELINES)
+        assert all(run.info.status == "FINISHED" for run in runs)
+        (science,) = [run for run in runs if run.data.tags["mlops.pipeline"] == "data_science"]
+        models = client.search_logged_models(
+            experiment_ids=[experiment.experiment_id],
+            filter_string=f"source_run_id = '{science.info.run_id}'",
+        )
+        assert [model.name for model in models] == ["model"]
+        (version,) = client.search_model_versions("name = 'bar_demo'")
+        assert version.run_id == science.info.run_id
+        assert client.get_model_version_by_alias("bar_demo", "champion").version == version.version
+
+        # a one-line change in a node: the dependency image is reused, the images are rebuilt
+        nodes = path / "src" / "bar_demo" / "pipelines" / "serving" / "nodes.py"
+        nodes.write_text(nodes.read_text() + "\nSERVED_BY = 'container'\n")
+        before = _podman("image", "inspect", "--format", "{{.Id}}", images["serving"]).stdout
+        again = venv.run(*package, cwd=path, timeout=900)
+        out = output_of(again)
+        assert again.returncode == 0, out[-4000:]
+        assert "is up to date, not rebuilt" in out
+        after = _podman("image", "inspect", "--format", "{{.Id}}", images["serving"]).stdout
+        assert after != before
+        check = _podman(
+            "run", "--rm", "--entrypoint", "python", images["serving"], "-c",
+            "from bar_demo.pipelines.serving import nodes; print(nodes.SERVED_BY)",
+        )  # fmt: skip
+        assert check.stdout.strip() == "container", output_of(check)
+
+        # buildah builds the same images from the same context (sharing podman's store here)
+        buildah_tag = f"{tag}-buildah"
+        with_buildah = [*package[:5], "buildah", *package[6:-1], buildah_tag]
+        built = venv.run(*with_buildah, cwd=path, timeout=900)
+        out = output_of(built)
+        assert built.returncode == 0, out[-4000:]
+        assert "Built with buildah: " in out
+        by_buildah = {pipeline: f"bar-demo-{pipeline}:{buildah_tag}" for pipeline in PIPELINES}
+        images.update({f"{p} (buildah)": image for p, image in by_buildah.items()})
+        ran = _run_image(by_buildah["data_engineering"], data, store)
+        assert ran.returncode == 0, output_of(ran)[-4000:]
+        (meta,) = json.loads(_podman("image", "inspect", by_buildah["serving"]).stdout)
+        assert meta["Config"]["User"] == f"{UID}:{UID}"
+        assert meta["Config"]["Entrypoint"][-1] == "serving"
+    finally:
+        tags = [*images.values(), *([deps_image.group(0)] if deps_image else [])]
+        _podman("rmi", "--force", *tags)
+
+
+def test_builder_failure_shows_its_error(venv, project, tmp_path, podman):
+    path = copy_project(project, tmp_path / "bar-demo")
+    missing = "localhost/kedro-mlops-e2e-no-such-base:1"
+    result = venv.run(
+        "kedro", "mlops", "package", "--build", "--builder", "podman",
+        "--base-image", missing, "--tag", f"e2e-fail-{os.getpid()}", cwd=path,
+    )  # fmt: skip
+    out = output_of(result)
+    assert result.returncode == 1, out[-4000:]
+    assert "Error: podman failed to build the dependency image bar-demo-deps:" in out
+    assert "Last lines of its output:" in out
+    assert missing in out.split("Last lines of its output:")[1]  # the builder's own words
+    assert (path / "dist" / "mlops" / "Dockerfile").is_file()
