@@ -54,7 +54,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/drift.py
 
 benchmark-image: $(STAMP)
-	source ../shared/tools/podman-sandbox.sh && $(BIN)/python benchmarks/image.py
+	source .ci/podman.sh && $(BIN)/python benchmarks/image.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ Arms:
 Rebuild: one line appended to a node of ``data_science``, then the same command again.
 Start: median wall time of ``podman run`` of the data_engineering pipeline (3 runs an arm).
 
-    source ../shared/tools/podman-sandbox.sh   # podman and localhost/python-base:bookworm here
+    source .ci/podman.sh   # podman and localhost/python-base:bookworm here
     python benchmarks/image.py [--base-image IMAGE] [--no-venv-arm] [--venv .venv]
 
 kedro-mlops is installed from a wheel of this checkout into a new virtualenv (``--venv`` reuses
@@ -273,7 +273,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, help="use this environment (default: a new one)")
     args = parser.parse_args()
     if not shutil.which("podman") or not shutil.which("docker"):
-        sys.exit("needs podman and the docker CLI (source ../shared/tools/podman-sandbox.sh)")
+        sys.exit("needs podman and the docker CLI (source .ci/podman.sh)")
     if subprocess.run(["podman", "image", "exists", args.base_image], check=False).returncode:
         sys.exit(f"base image {args.base_image} not found")
 

@@ -6,8 +6,10 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clean_mlflow_state(monkeypatch):
-    """No MLflow run or MLFLOW_* variable leaks from one test into the next."""
+def _clean_mlflow_state(monkeypatch, tmp_path):
+    """No MLflow run or MLFLOW_* variable leaks from one test into the next; MLflow's default
+    ``./mlruns`` artifact root lands in the test's temporary directory, not the checkout."""
+    monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("MLFLOW_"):
             monkeypatch.delenv(name)

@@ -1,8 +1,8 @@
 """`kedro mlops package`: a build context without any container engine, and real podman images
 built from a fresh project and run in order (data_engineering -> data_science -> serving).
 
-The podman test needs a usable podman and the base image (CI: `source ../shared/tools/
-podman-sandbox.sh`). Without them it is skipped, unless KEDRO_MLOPS_REQUIRE_CONTAINERS=1: then
+The podman test needs a usable podman and the base image (CI: `source .ci/podman.sh`).
+Without them it is skipped, unless KEDRO_MLOPS_REQUIRE_CONTAINERS=1: then
 it fails, so CI cannot pass by skipping it.
 """
 
@@ -56,9 +56,7 @@ def podman_problem() -> str | None:
     if info.returncode != 0:
         return f"`podman info` failed: {info.stderr.strip()[-500:]}"
     if _podman("image", "exists", BASE_IMAGE).returncode != 0:
-        return (
-            f"the base image {BASE_IMAGE} is missing (CI: source ../shared/tools/podman-sandbox.sh)"
-        )
+        return f"the base image {BASE_IMAGE} is missing (CI: source .ci/podman.sh)"
     run = _podman("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
     if run.returncode != 0:
         return f"podman cannot run a container: {run.stderr.strip()[-500:]}"

@@ -127,7 +127,7 @@ def test_pins_this_environment_for_real():
             {"url": "file:///srv/w/kedro_mlops-0.1.0-py3-none-any.whl", "archive_info": {}},
             "/srv/w/kedro_mlops-0.1.0-py3-none-any.whl",
         ),
-        ({"url": "file:///work/my%20lib", "dir_info": {"editable": True}}, "/work/my lib"),
+        ({"url": "file:///srv/my%20lib", "dir_info": {"editable": True}}, "/srv/my lib"),
         (
             {"url": "https://example.com/x-1.0.tar.gz", "archive_info": {}},
             "https://example.com/x-1.0.tar.gz",
