@@ -19,6 +19,7 @@ from kedro.io import DatasetError
 
 from kedro_mlops.config import MlopsConfig, load_project_config
 from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.tracking.runs import active_run_id
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -114,7 +115,7 @@ class MonitoringHook:
             error = f"{type(exc).__name__}: {exc}"
             result = CheckResult(name=check.name, status="error", error=error)
             paths = write_outputs(result, directory, html_inputs=None)
-        run_id = _current_run_id()
+        run_id = active_run_id()
         if run_id:
             log_to_mlflow(run_id, result, paths, prefixed=len(monitoring.checks) > 1)
         log = logger.warning if result.status != "no_drift" else logger.info
@@ -170,10 +171,3 @@ def _needed(check: DriftCheckConfig) -> list[str]:
     if check.prediction is not None and check.prediction.dataset:
         needed.append(check.prediction.dataset)
     return needed
-
-
-def _current_run_id() -> str | None:
-    import mlflow  # noqa: PLC0415
-
-    run = mlflow.active_run()
-    return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import PurePath
 from typing import Any
 
 from kedro.io import AbstractDataset
 from kedro.io.core import parse_dataset_definition
+
+from kedro_mlops.tracking.runs import active_run_id
 
 
 class ArtifactDataset(AbstractDataset[Any, Any]):
@@ -44,7 +45,7 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
 
     def save(self, data: Any) -> None:
         self._dataset.save(data)
-        run_id = _current_run_id()
+        run_id = active_run_id()
         path = self._local_path()
         if run_id and path is not None:
             from mlflow.tracking import MlflowClient  # noqa: PLC0415 - only when saving
@@ -65,10 +66,3 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
             else getattr(self._dataset, "_filepath", None)
         )
         return str(PurePath(path)) if path is not None else None
-
-
-def _current_run_id() -> str | None:
-    import mlflow  # noqa: PLC0415
-
-    run = mlflow.active_run()
-    return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None
