@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for servers to start, or to be found dead)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import copy_project, free_port, git_commit
+from tests.conftest import free_port
+from tests.e2e.conftest import copy_project, git_commit
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ from kedro_mlops.hooks import tracking_hook
 from kedro_mlops.hooks.tracking import TrackingUnavailableError
 from kedro_mlops.scaffold import write_config_files
 from kedro_mlops.tracking.lineage import frame_digest
+from tests.conftest import free_port
 
 PACKAGE = "tiny_hook_project"
 
@@ -93,12 +93,6 @@ def only_run(project_path: Path):
     experiment = client.get_experiment_by_name(PACKAGE)
     (the_run,) = client.search_runs([experiment.experiment_id])
     return client, the_run
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Records(logging.Handler):
@@ -210,7 +204,7 @@ def test_lineage_can_be_switched_off(project):
 
 
 def test_dead_server_fails_fast_with_the_uri_and_the_fix(project, monkeypatch):
-    uri = f"http://127.0.0.1:{dead_port()}"
+    uri = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     started = time.monotonic()
     with pytest.raises(TrackingUnavailableError) as excinfo:
@@ -223,7 +217,7 @@ def test_dead_server_fails_fast_with_the_uri_and_the_fix(project, monkeypatch):
 
 def test_dead_server_with_warn_runs_untracked(project, monkeypatch, plugin_log):
     (project / "conf" / "local" / "mlops.yml").write_text("tracking:\n  on_error: warn\n")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{dead_port()}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
     outputs = run(project)
     assert outputs["total"].load() == 252.0
     assert any("This run is NOT tracked" in message for message in plugin_log)
