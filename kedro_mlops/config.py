@@ -5,6 +5,7 @@ Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls ba
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -89,6 +90,32 @@ class ServingConfig(_Section):
         return value
 
 
+# Paths under site-packages removed from the images' venv after install: test suites shipped
+# inside wheels, headers and Cython sources for building extensions, notebooks, and UI assets
+# that pipelines never load (MLflow's web UI, JupyterLab's plotly extension). ``find -path``
+# patterns: ``*`` also matches ``/``.
+DEFAULT_PRUNE = (
+    "numpy/tests",
+    "numpy/*/tests",
+    "pandas/tests",
+    "scipy/*/tests",
+    "sklearn/tests",
+    "sklearn/*/tests",
+    "statsmodels/tests",
+    "statsmodels/*/tests",
+    "pyarrow/tests",
+    "matplotlib/tests",
+    "pyarrow/include",
+    "pyarrow/src",
+    "*.pyx",
+    "*.pxd",
+    "*.ipynb",
+    "jupyterlab_plotly",
+    "mlflow/server/js",
+)
+_PRUNE_PATTERN = re.compile(r"^[A-Za-z0-9_.*?/+-]+$")
+
+
 class PackagingConfig(_Section):
     """``kedro mlops package``: one container image per pipeline. CLI options override these."""
 
@@ -102,6 +129,25 @@ class PackagingConfig(_Section):
     template: str | None = None
     wheels: bool = False
     push: str | None = None
+    bytecode: bool = False  # compile .pyc into the images: faster start, bigger images
+    prune: list[str] = Field(default_factory=lambda: list(DEFAULT_PRUNE))
+
+    @field_validator("prune")
+    @classmethod
+    def _safe_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            segments = pattern.split("/")
+            if (
+                not _PRUNE_PATTERN.fullmatch(pattern)
+                or pattern.startswith("/")
+                or ".." in segments
+                or not pattern.strip("*?/")
+            ):
+                raise ValueError(
+                    f"{pattern!r} is not a path pattern under site-packages; use letters, "
+                    "digits, _ . - + / and the wildcards * ?, e.g. 'pandas/tests' or '*.pyx'"
+                )
+        return patterns
 
 
 class PredictionDriftConfig(_Section):

@@ -72,6 +72,15 @@ def test_empty_file_gives_defaults():
         ),
         ({"tracking": {"uri": 3}}, "'tracking.uri': Input should be a valid string"),
         ({"tracking": {"uri": "mlruns"}}, "'mlruns' is a plain path"),
+        ({"packaging": {"prune": ["/opt/venv"]}}, "'packaging.prune': Value error, '/opt/venv' is"),
+        (
+            {"packaging": {"prune": ["../etc"]}},
+            "'../etc' is not a path pattern under site-packages",
+        ),
+        ({"packaging": {"prune": ["*/"]}}, "'*/' is not a path pattern"),
+        ({"packaging": {"prune": ["a b"]}}, "'a b' is not a path pattern"),
+        ({"packaging": {"prune": ["x';rm -rf /'"]}}, "is not a path pattern"),
+        ({"packaging": {"bytecode": "often"}}, "'packaging.bytecode': Input should be a valid"),
     ],
 )
 def test_errors_name_the_key_and_the_file(data, expected):
@@ -105,3 +114,9 @@ def test_validate_files_rejects_a_list(tmp_path):
     path.write_text("- tracking\n")
     with pytest.raises(ConfigError, match="must hold a mapping of sections, got list"):
         validate_files([path], tmp_path)
+
+
+def test_prune_accepts_find_patterns_and_an_empty_list():
+    patterns = ["pandas/tests", "scipy/*/tests", "*.pyx", "a_b/c-d+e/f?.txt"]
+    assert parse_config({"packaging": {"prune": patterns}}).packaging.prune == patterns
+    assert parse_config({"packaging": {"prune": []}}).packaging.prune == []

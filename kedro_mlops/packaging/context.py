@@ -63,6 +63,8 @@ class PackageOptions:
     template: str | None
     wheels: bool
     push: str | None
+    bytecode: bool = False
+    prune: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def merge_options(
     template: str | None = None,
     wheels: bool | None = None,
     push: str | None = None,
+    bytecode: bool | None = None,
 ) -> PackageOptions:
     """Command-line options override ``packaging:`` keys; ``--pipeline`` replaces the list."""
     chosen = list(pipelines)
@@ -120,6 +123,8 @@ def merge_options(
         template=template if template is not None else config.template,
         wheels=config.wheels if wheels is None else wheels,
         push=push if push is not None else config.push,
+        bytecode=config.bytecode if bytecode is None else bytecode,
+        prune=tuple(config.prune),
     )
 
 
@@ -261,6 +266,8 @@ def write_context(
         base_image=options.base_image,
         project_wheel=wheel.name,
         offline=options.wheels,
+        bytecode=options.bytecode,
+        prune=options.prune,
         conf_dir=conf_dir,
         base_env=project.base_env,
         revision=revision,
@@ -274,6 +281,7 @@ def write_context(
         wheels=sorted((directory / "wheels").glob("*.whl")),
         offline=options.wheels,
         user=(spec.user, spec.uid, spec.gid),
+        slimming=(options.bytecode, options.prune),
     )
     spec = replace(spec, deps_image=f"{slug(project.name)}-deps:{digest}")
     dockerfile = render_dockerfile(spec, template)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ class ContextSpec:
     project_wheel: str
     deps_image: str = ""
     offline: bool = False
+    bytecode: bool = False
+    prune: tuple[str, ...] = ()
     conf_dir: str = "conf/base"
     base_env: str = "base"
     revision: str | None = None
@@ -73,6 +76,11 @@ def quote(value: object) -> str:
     return f'"{escaped}"'
 
 
+def shell_word(value: object) -> str:
+    """A single-quoted ``sh`` word (``'`` inside becomes ``'\\''``)."""
+    return shlex.quote(str(value))
+
+
 def as_json(value: object) -> str:
     """JSON for exec-form ``ENTRYPOINT``/``CMD`` arrays (plain JSON, not HTML-escaped)."""
     return json.dumps(value)
@@ -93,6 +101,7 @@ def environment(search_path: Iterable[Path]) -> Environment:
     )
     env.filters["quote"] = quote
     env.filters["json"] = as_json
+    env.filters["shell"] = shell_word
     return env
 
 
@@ -153,15 +162,16 @@ def deps_digest(
     wheels: Iterable[Path],
     offline: bool,
     user: tuple[str, int, int],
+    slimming: tuple[bool, tuple[str, ...]] = (False, ()),
 ) -> str:
     """A short content hash of everything the ``deps`` stage is built from.
 
-    The dependency image is tagged with it: same requirements, wheels, base image and template,
-    same tag, so the builder is not asked again (podman 4.3 re-reads the whole venv to check the
-    cache of a ``COPY --from``: ~30 s for a 1 GB venv).
+    The dependency image is tagged with it: same requirements, wheels, base image, template and
+    slimming (``bytecode``, ``prune``), same tag, so the builder is not asked again (podman 4.3
+    re-reads the whole venv to check the cache of a ``COPY --from``: ~30 s for a 1 GB venv).
     """
     digest = hashlib.sha256()
-    for part in (template_text, base_image, requirements, str(offline), repr(user)):
+    for part in (template_text, base_image, requirements, str(offline), repr(user), repr(slimming)):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     for wheel in sorted(wheels, key=lambda path: path.name):

@@ -141,8 +141,8 @@ def _forbidden_in(listing: list[str]) -> list[str]:
     """Paths of an image's file system that must not be there.
 
     Third-party packages (``/opt/venv/lib``, pinned in requirements.txt) and the base image
-    (``/usr``) ship their own templates and examples (``kedro/templates/.../conf/local``,
-    ``evidently/.../example.ipynb``): they are not the project's and are left out of the check.
+    (``/usr``) ship their own templates (``kedro/templates/.../conf/local``): they are not the
+    project's and are left out of the check.
     """
     names = {".env", "mlflow.db", ".git", ".venv", "notebooks", "mlruns", "credentials.yml"}
     bad = []
@@ -207,6 +207,17 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
         assert "/app/conf/base/catalog.yml" in paths
         assert "/opt/project/bar_demo/pipelines/data_science/nodes.py" in paths
         assert _forbidden_in(paths) == []
+        # slim by default: no bytecode in the venv, pruned test suites and UI assets
+        venv_files = [p for p in paths if p.startswith("/opt/venv/lib/")]
+        assert any(p.endswith("/site-packages/pandas/__init__.py") for p in venv_files)
+        assert [p for p in venv_files if p.endswith(".pyc")] == []
+        for pruned in ("/pandas/tests", "/scipy/stats/tests", "/mlflow/server/js", ".ipynb"):
+            assert not [p for p in venv_files if p.endswith(pruned)], pruned
+        assert any(p.endswith("/site-packages/evidently/tests/__init__.py") for p in venv_files)
+        imports = "import evidently.tests, mlflow.server, pyarrow.parquet, sklearn.ensemble, "
+        imports += "statsmodels.api, scipy.stats, matplotlib.pyplot, plotly.graph_objects"
+        smoke = _podman("run", "--rm", "--entrypoint", "python", images["serving"], "-c", imports)
+        assert smoke.returncode == 0, output_of(smoke)
         no_dirs = [f"--exclude-dir={name}" for name in ("proc", "sys", "dev")]
         grep = _podman(*as_root, "grep", images["data_science"], "-rlI", *no_dirs, PLANTED, "/")
         assert grep.returncode == 1, f"planted content found in the image: {grep.stdout}"

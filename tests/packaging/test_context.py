@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_mlops.config import PackagingConfig
+from kedro_mlops.config import DEFAULT_PRUNE, PackagingConfig
 from kedro_mlops.packaging.context import (
     MARKER,
     PackageOptions,
@@ -30,6 +30,8 @@ ALL_DEFAULTS = {
     "tag": None,
     "wheels": False,
     "push": None,
+    "bytecode": False,
+    "prune": DEFAULT_PRUNE,
 }
 
 
@@ -44,6 +46,9 @@ ALL_DEFAULTS = {
         ({}, {"base_image": "x:1"}, {"base_image": "x:1"}),
         ({"push": "ghcr.io/a", "template": "t.j2"}, {}, {"push": "ghcr.io/a", "template": "t.j2"}),
         ({}, {"output": "out", "push": "r.io/b"}, {"output": "out", "push": "r.io/b"}),
+        ({"bytecode": True}, {}, {"bytecode": True}),
+        ({"bytecode": True}, {"bytecode": False}, {"bytecode": False}),
+        ({"prune": ["a/tests"]}, {}, {"prune": ("a/tests",)}),
     ],
 )
 def test_cli_options_override_config(config, cli, expected):
@@ -202,6 +207,17 @@ def test_write_context(mini_project):
     assert again.deps_image == result.deps_image
     assert not (ctx / "stray.txt").exists()
     assert list((ctx / "wheels").iterdir()) == []  # no pin asks for keep==1.0
+
+    # bytecode and prune change what the dependency image holds: another tag
+    with_pyc = write_context(mini_project, options(tag="t1", bytecode=True))
+    assert with_pyc.deps_image != result.deps_image
+    assert "--no-compile" not in with_pyc.dockerfile
+    assert "--no-compile" in dockerfile
+    unpruned = write_context(
+        mini_project, merge_options(PackagingConfig(pipelines=["a"], prune=[]), tag="t1")
+    )
+    assert unpruned.deps_image not in (result.deps_image, with_pyc.deps_image)
+    assert "-prune" not in unpruned.dockerfile and "-prune" in dockerfile
 
 
 def test_write_context_refuses_a_bad_registry_before_building(mini_project):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kedro_mlops.config import DEFAULT_PRUNE
 from kedro_mlops.packaging.errors import PackagingError
 from kedro_mlops.packaging.images import plan_images
 from kedro_mlops.packaging.render import (
@@ -96,6 +97,57 @@ def test_no_pip_cache_offline_install_and_telemetry_off():
     assert "DO_NOT_TRACK=1" in dockerfile
     assert "KEDRO_ENV=base" in dockerfile
     assert "MLFLOW_TRACKING_URI=sqlite:////app/mlflow/mlflow.db" in dockerfile
+
+
+def test_bytecode_is_compiled_only_when_asked():
+    for spec in (make_spec(), make_spec(prune=("a/tests",))):
+        dockerfile = render_dockerfile(spec)
+        assert "pip install --no-cache-dir --no-compile --no-index --find-links" in dockerfile
+        assert "pip install --no-cache-dir --no-compile --no-index --no-deps --target" in dockerfile
+    assert "--no-compile" not in render_dockerfile(make_spec(bytecode=True))
+
+
+def _prune_command(dockerfile: str, site_packages: Path) -> str:
+    command = "find " + stage_text(dockerfile, "build").split("&& find ", 1)[1]
+    return command.replace("/opt/venv/lib/python3*/site-packages", str(site_packages))
+
+
+def test_prune_removes_exactly_the_matching_paths(tmp_path):
+    """The rendered ``find`` runs for real on a fake site-packages."""
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    kept = [
+        "numpy/__init__.py",
+        "numpy/testing/__init__.py",
+        "evidently/tests/__init__.py",  # a public API package named tests, not a test suite
+        "scipy/stats/_stats.py",
+        "mlflow/server/handlers.py",
+        "pyarrow/lib.so",
+    ]
+    removed = [
+        "numpy/tests/test_a.py",
+        "numpy/_core/tests/data/x.csv",
+        "scipy/stats/tests/test_b.py",
+        "pandas/tests/io/test_c.py",
+        "pyarrow/include/arrow/api.h",
+        "pyarrow/lib.pyx",
+        "evidently/legacy/example.ipynb",
+        "mlflow/server/js/build/index.html",
+        "jupyterlab_plotly/labextension/package.json",
+    ]
+    for relative in kept + removed:
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text("x")
+    dockerfile = render_dockerfile(make_spec(prune=DEFAULT_PRUNE))
+    subprocess.run(["sh", "-c", _prune_command(dockerfile, site)], check=True)
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == sorted(
+        kept
+    )
+    assert not (site / "numpy" / "tests").exists()
+    assert not (site / "jupyterlab_plotly").exists()
+
+
+def test_no_prune_step_without_patterns():
+    assert "-prune" not in render_dockerfile(make_spec(prune=()))
 
 
 def test_each_pipeline_stage_runs_its_pipeline_with_labels():
@@ -210,6 +262,8 @@ def test_deps_digest_follows_its_inputs(tmp_path):
     assert re.fullmatch(r"[0-9a-f]{12}", first)
     assert deps_digest(**args) == first
     for key, value in [
+        ("slimming", (True, ())),
+        ("slimming", (False, ("a/tests",))),
         ("base_image", "python:3.12-slim"),
         ("requirements", "a==2"),
         ("offline", False),
@@ -233,8 +287,9 @@ def hadolint() -> str:
         make_spec(),
         make_spec(offline=False, revision=None, source=None),
         make_spec(images=tuple(plan_images("Bar Demo", ["api"], "0.1", http_ports={"api": 8000}))),
+        make_spec(bytecode=True, prune=DEFAULT_PRUNE),
     ],
-    ids=["offline", "online-no-git", "http"],
+    ids=["offline", "online-no-git", "http", "bytecode-prune"],
 )
 def test_hadolint_passes_with_default_rules(tmp_path, spec):
     dockerfile = tmp_path / "Dockerfile"
