@@ -128,6 +128,12 @@ def merge_options(
     )
 
 
+def removable_tools(pins: Iterable[Pin]) -> tuple[str, ...]:
+    """The installers a fresh venv brings that no requirement pins: left out of the images."""
+    pinned = {pin.name for pin in pins}
+    return tuple(name for name in ("pip", "setuptools") if name not in pinned)
+
+
 def check_pipelines(requested: Iterable[str], registered: Iterable[str]) -> None:
     """Raises:
     PackagingError: naming the pipelines the project does not register, and those it does.
@@ -268,6 +274,7 @@ def write_context(
         offline=options.wheels,
         bytecode=options.bytecode,
         prune=options.prune,
+        venv_tools=removable_tools(pins),
         conf_dir=conf_dir,
         base_env=project.base_env,
         revision=revision,

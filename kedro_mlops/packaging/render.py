@@ -39,6 +39,7 @@ class ContextSpec:
     offline: bool = False
     bytecode: bool = False
     prune: tuple[str, ...] = ()
+    venv_tools: tuple[str, ...] = ()  # installers removed from the venv after the install
     conf_dir: str = "conf/base"
     base_env: str = "base"
     revision: str | None = None

@@ -12,11 +12,12 @@ from kedro_mlops.packaging.context import (
     Project,
     check_pipelines,
     merge_options,
+    removable_tools,
     resolve_output,
     write_context,
 )
 from kedro_mlops.packaging.errors import PackagingError
-from kedro_mlops.packaging.requirements import installed
+from kedro_mlops.packaging.requirements import Pin, installed
 from kedro_mlops.packaging.sources import _public_url, copy_conf, git_info, is_forbidden
 
 DEFAULTS = PackagingConfig()
@@ -55,6 +56,11 @@ def test_cli_options_override_config(config, cli, expected):
     options = merge_options(PackagingConfig(**config), **cli)
     for key, value in expected.items():
         assert getattr(options, key) == value
+
+
+def test_removable_tools_keeps_pinned_installers():
+    assert removable_tools([Pin("pyyaml", "6")]) == ("pip", "setuptools")
+    assert removable_tools([Pin("setuptools", "80.0"), Pin("pyyaml", "6")]) == ("pip",)
 
 
 def test_check_pipelines():
@@ -186,6 +192,7 @@ def test_write_context(mini_project):
     pyyaml = installed("pyyaml").version
     assert f"pyyaml=={pyyaml}\n" in (ctx / "requirements.txt").read_text()
     assert "mini==" not in (ctx / "requirements.txt").read_text()
+    assert result.spec.venv_tools == ("pip", "setuptools")  # pyyaml pins neither
     assert [p.relative_to(ctx).as_posix() for p in (ctx / "conf").rglob("*") if p.is_file()] == [
         "conf/base/catalog.yml"
     ]

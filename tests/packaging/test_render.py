@@ -103,8 +103,26 @@ def test_bytecode_is_compiled_only_when_asked():
     for spec in (make_spec(), make_spec(prune=("a/tests",))):
         dockerfile = render_dockerfile(spec)
         assert "pip install --no-cache-dir --no-compile --no-index --find-links" in dockerfile
-        assert "pip install --no-cache-dir --no-compile --no-index --no-deps --target" in dockerfile
-    assert "--no-compile" not in render_dockerfile(make_spec(bytecode=True))
+        assert "compileall" not in dockerfile
+    with_pyc = render_dockerfile(make_spec(bytecode=True))
+    assert "--no-compile" not in with_pyc
+    assert "python -m compileall -q /tmp/site" in stage_text(with_pyc, "project")
+
+
+def test_the_project_wheel_is_unpacked_without_an_installer():
+    project = stage_text(render_dockerfile(make_spec()), "project")
+    assert (
+        "RUN python -m zipfile -e /tmp/project/bar_demo-0.1-py3-none-any.whl /tmp/site/" in project
+    )
+    assert "pip" not in project
+
+
+def test_installers_are_removed_from_the_venv_unless_pinned():
+    build = stage_text(render_dockerfile(make_spec(venv_tools=("pip", "setuptools"))), "build")
+    assert build.rstrip().endswith(
+        "&& /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools"
+    )
+    assert "uninstall" not in render_dockerfile(make_spec(venv_tools=()))
 
 
 def _prune_command(dockerfile: str, site_packages: Path) -> str:
@@ -287,7 +305,7 @@ def hadolint() -> str:
         make_spec(),
         make_spec(offline=False, revision=None, source=None),
         make_spec(images=tuple(plan_images("Bar Demo", ["api"], "0.1", http_ports={"api": 8000}))),
-        make_spec(bytecode=True, prune=DEFAULT_PRUNE),
+        make_spec(bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip", "setuptools")),
     ],
     ids=["offline", "online-no-git", "http", "bytecode-prune"],
 )
