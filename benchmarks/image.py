@@ -3,7 +3,7 @@ Dockerfile, on the same freshly generated project and the same base image, built
 
 Arms:
 - ``kedro-mlops``: ``kedro mlops package --build --builder podman --wheels`` (3 images; sizes of
-  the ``serving`` image, the others are the same but for labels);
+  the ``serving`` image, the others are the same but for labels), and again with ``--bytecode``;
 - ``kedro-docker``: ``kedro docker init`` + ``kedro docker build`` from a separate virtualenv with
   kedro-docker installed, through the Docker API that ``podman system service`` provides.
   Its Dockerfile installs ``requirements.txt`` from the network with uv; here the wheels come
@@ -44,6 +44,7 @@ PROJECT = "Bench Image"
 SLUG = "bench-image"
 PACKAGE = "bench_image"
 TAG = "bench"
+TAG_PYC = "bench-pyc"
 KD_IMAGE = "localhost/bench-kedro-docker"
 HELPER_IMAGE = "localhost/bench-kedro-docker-helper:latest"
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
@@ -132,11 +133,30 @@ def one_line_change(project: Path) -> None:
     nodes.write_text(nodes.read_text() + f"\nBENCH_STAMP = {time.time_ns()}\n")
 
 
-def ours(project: Path, base_image: str, workdir: Path, bin_dir: Path) -> dict[str, float]:
-    command = (
+def package_command(bin_dir: Path, base_image: str, tag: str, *extra: str) -> tuple[str, ...]:
+    return (
         str(bin_dir / "kedro"), "mlops", "package", "--build", "--builder", "podman",
-        "--base-image", base_image, "--wheels", "--tag", TAG,
+        "--base-image", base_image, "--wheels", "--tag", tag, *extra,
     )  # fmt: skip
+
+
+def ours_with_bytecode(project: Path, base_image: str, workdir: Path, bin_dir: Path) -> dict:
+    """``--bytecode``: size, first build and start only."""
+    first, _ = timed_lines(
+        *package_command(bin_dir, base_image, TAG_PYC, "--bytecode"), cwd=project
+    )
+    data = fresh_data(project, workdir / "run-pyc" / "data")
+    store = workdir / "run-pyc" / "store"
+    store.mkdir(exist_ok=True)
+    store.chmod(0o777)
+    start = median_run(f"{SLUG}-data_engineering:{TAG_PYC}", data, "/app/data", store=store)
+    nan = float("nan")
+    return {"size": image_size(f"{SLUG}-serving:{TAG_PYC}"), "first_build": first,
+            "rebuild_total": nan, "rebuild_builder": nan, "start": start}  # fmt: skip
+
+
+def ours(project: Path, base_image: str, workdir: Path, bin_dir: Path) -> dict[str, float]:
+    command = package_command(bin_dir, base_image, TAG)
     first, _ = timed_lines(*command, cwd=project)
     one_line_change(project)
     total, marks = timed_lines(*command, cwd=project)
@@ -282,10 +302,12 @@ def main() -> None:
         bin_dir = args.venv.resolve() / "bin" if args.venv else make_venv(workdir)
         project = make_project(workdir, bin_dir)
         mine = ours(project, args.base_image, workdir, bin_dir)
+        with_pyc = ours_with_bytecode(project, args.base_image, workdir, bin_dir)
         theirs = kedro_docker(project, args.base_image, workdir, bin_dir, not args.no_venv_arm)
     finally:
         for pipeline in ("data_engineering", "data_science", "serving"):
-            run("podman", "rmi", "-f", f"{SLUG}-{pipeline}:{TAG}", check=False)
+            for tag in (TAG, TAG_PYC):
+                run("podman", "rmi", "-f", f"{SLUG}-{pipeline}:{tag}", check=False)
         run("podman", "rmi", "-f", HELPER_IMAGE, check=False)
         deps = run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
         for image in deps.split():
@@ -296,15 +318,22 @@ def main() -> None:
     print(f"\nbase image {args.base_image}; sizes uncompressed (podman); wall-clock times\n")
     print(f"{'arm':<28} {'image':>9} {'ratio':>6} {'1st build':>10} {'rebuild':>9} {'start':>7}")
     print(row("kedro-mlops (per pipeline)", mine, ""))
+    print(row("kedro-mlops, --bytecode", with_pyc, ""))
     for label, arm in theirs.items():
         ratio = f"{mine['size'] / arm['size']:.2f}x"
-        print(row(f"kedro-docker, {label}", arm, ratio), f"  leaked: {', '.join(arm['leaked'])}")
+        ratio_pyc = f"{with_pyc['size'] / arm['size']:.2f}x"
+        print(
+            row(f"kedro-docker, {label}", arm, ratio),
+            f" (--bytecode {ratio_pyc})  leaked: {', '.join(arm['leaked'])}",
+        )
     print(
         f"\nkedro-mlops rebuild after a one-line change: {mine['rebuild_total']:.1f} s for the "
         f"command (project wheel, pins, context), {mine['rebuild_builder']:.1f} s of it in "
         "podman for the 3 images (dependency image reused)"
     )
-    print(json.dumps({"kedro-mlops": mine, "kedro-docker": theirs}, default=str))
+    print(
+        json.dumps({"kedro-mlops": mine, "bytecode": with_pyc, "kedro-docker": theirs}, default=str)
+    )
 
 
 def row(label: str, arm: dict, ratio: str) -> str:
