@@ -55,7 +55,6 @@ benchmark: $(STAMP)
 
 benchmark-image: $(STAMP)
 	source .ci/podman.sh && $(BIN)/python benchmarks/image.py
-	$(BIN)/python benchmarks/image_floor.py --kedro-docker-mb 1120 --base-mb 199
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
