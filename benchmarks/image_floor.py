@@ -7,7 +7,8 @@ their distributions, and sums the installed files of:
 - every distribution the project's requirements pin (what ``kedro mlops package`` installs),
 - the same after ``packaging.prune``'s default patterns, without bytecode (the default image),
 - only the distributions a pipeline really imports, pruned, without bytecode: a floor for any
-  image that installs whole distributions (no file of an imported package removed).
+  image that installs whole distributions (no file of an imported package removed), and the same
+  with every shared library stripped of its symbols (``strip --strip-unneeded``, when installed).
 
 With ``--kedro-docker-mb`` and ``--base-mb`` (from ``benchmarks/image.py``) it prints the budget
 that "<= 0.7x kedro-docker's image" leaves above the base image.
@@ -66,10 +67,19 @@ def traced_imports(workdir: Path) -> dict[str, set[str]]:
     return imported
 
 
-def sizes(name: str) -> tuple[int, int]:
-    """(all installed bytes, bytes without bytecode and without the default prune patterns)."""
+def stripped_size(path: Path, scratch: Path) -> int:
+    """The size of a shared library after ``strip --strip-unneeded`` (a copy is stripped)."""
+    copy = scratch / "lib.so"
+    shutil.copyfile(path, copy)
+    subprocess.run(["strip", "--strip-unneeded", str(copy)], check=False, capture_output=True)
+    return copy.stat().st_size
+
+
+def sizes(name: str, scratch: Path | None) -> tuple[int, int, int]:
+    """Installed bytes: all; without bytecode and the default prune patterns; the same with
+    shared libraries stripped of symbols (when ``scratch`` is given and ``strip`` exists)."""
     dist = importlib.metadata.distribution(name)
-    total = kept = 0
+    total = kept = stripped = 0
     for file in dist.files or []:
         path = Path(str(dist.locate_file(file)))
         try:
@@ -82,7 +92,9 @@ def sizes(name: str) -> tuple[int, int]:
         pruned = any(fnmatch.fnmatchcase(p, pattern) for p in parents for pattern in DEFAULT_PRUNE)
         if "__pycache__" not in relative and not pruned:
             kept += size
-    return total, kept
+            shared = path.name.endswith(".so") or ".so." in path.name
+            stripped += stripped_size(path, scratch) if shared and scratch else size
+    return total, kept, stripped
 
 
 def main() -> None:
@@ -97,7 +109,9 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     owners = importlib.metadata.packages_distributions()
     pins = pin_requirements(["kedro~=1.7.0", "kedro-mlops"])
-    measured = {pin.name: sizes(pin.name) for pin in pins}
+    with tempfile.TemporaryDirectory() as scratch:
+        strip = Path(scratch) if shutil.which("strip") else None
+        measured = {pin.name: sizes(pin.name, strip) for pin in pins}
     mb = 1e6
     installed = sum(s[0] for s in measured.values()) / mb
     kept = sum(s[1] for s in measured.values()) / mb
@@ -108,8 +122,10 @@ def main() -> None:
         needed = {canonicalize_name(d) for m in modules for d in owners.get(m, [])}
         needed &= set(measured)
         floor = sum(measured[name][1] for name in needed) / mb
+        stripped = sum(measured[name][2] for name in needed) / mb
         print(
-            f"{pipeline:<17} imports {len(needed):>3} of them: {floor:,.0f} MB pruned, no bytecode"
+            f"{pipeline:<17} imports {len(needed):>3} of them: {floor:,.0f} MB pruned, no bytecode;"
+            f" {stripped:,.0f} MB with shared libraries stripped"
         )
     if args.kedro_docker_mb and args.base_mb:
         budget = 0.7 * args.kedro_docker_mb - args.base_mb
