@@ -8,7 +8,9 @@ their distributions, and sums the installed files of:
 - the same after ``packaging.prune``'s default patterns, without bytecode (the default image),
 - only the distributions a pipeline really imports, pruned, without bytecode: a floor for any
   image that installs whole distributions (no file of an imported package removed), and the same
-  with every shared library stripped of its symbols (``strip --strip-unneeded``, when installed).
+  with every shared library stripped of its symbols (``strip --strip-unneeded``, when installed),
+  for the record only: stripping the libraries auditwheel vendors into manylinux wheels breaks them
+  (numpy's OpenBLAS then fails to load).
 
 With ``--kedro-docker-mb`` and ``--base-mb`` (from ``benchmarks/image.py``) it prints the budget
 that "<= 0.7x kedro-docker's image" leaves above the base image.
