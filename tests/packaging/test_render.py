@@ -104,6 +104,8 @@ def test_bytecode_is_compiled_only_when_asked():
         dockerfile = render_dockerfile(spec)
         assert "pip install --no-cache-dir --no-compile --no-index --find-links" in dockerfile
         assert "compileall" not in dockerfile
+        # nothing the build stage runs (pip uninstall, .pth files) leaves .pyc behind
+        assert "PYTHONDONTWRITEBYTECODE=1" in stage_text(dockerfile, "build")
     with_pyc = render_dockerfile(make_spec(bytecode=True))
     assert "--no-compile" not in with_pyc
     assert "python -m compileall -q /tmp/site" in stage_text(with_pyc, "project")
