@@ -261,7 +261,7 @@ def write_context(
         for name in copy_conf(project.conf_source, project.base_env, directory / conf_relative)
     ]
     conf_dir = (conf_relative / project.base_env).as_posix()
-    revision, source = git_info(project.path)
+    revision, source, dirty = git_info(project.path)
     template_text = template.read_text(encoding="utf-8")
     spec = ContextSpec(
         project_name=project.name,
@@ -279,6 +279,7 @@ def write_context(
         base_env=project.base_env,
         revision=revision,
         source=source,
+        dirty=dirty,
         kedro_mlops_version=__version__,
     )
     digest = deps_digest(

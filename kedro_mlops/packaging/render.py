@@ -44,6 +44,7 @@ class ContextSpec:
     base_env: str = "base"
     revision: str | None = None
     source: str | None = None
+    dirty: bool = False  # uncommitted changes to tracked files when packaged
     kedro_mlops_version: str = ""
     user: str = "kedro"
     uid: int = 10001

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from kedro_mlops.packaging.errors import PackagingError
@@ -69,8 +70,16 @@ def build_project_wheel(project_path: Path, dest: Path, python: str = sys.execut
         return Path(shutil.copy2(wheels[0], dest / wheels[0].name))
 
 
-def git_info(project_path: Path) -> tuple[str | None, str | None]:
-    """``(commit sha, remote URL without credentials)``; ``None`` outside a git repository."""
+class GitInfo(NamedTuple):
+    """Where the images come from: commit, remote URL without credentials, uncommitted changes."""
+
+    revision: str | None
+    source: str | None
+    dirty: bool = False
+
+
+def git_info(project_path: Path) -> GitInfo:
+    """The project's commit, remote and dirty flag; ``None``s outside a git repository."""
 
     def git(*args: str) -> str | None:
         try:
@@ -86,7 +95,11 @@ def git_info(project_path: Path) -> tuple[str | None, str | None]:
             return None
         return result.stdout.strip() or None if result.returncode == 0 else None
 
-    return git("rev-parse", "HEAD"), _public_url(git("remote", "get-url", "origin"))
+    revision = git("rev-parse", "HEAD")
+    if revision is None:
+        return GitInfo(None, None)
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return GitInfo(revision, _public_url(git("remote", "get-url", "origin")), dirty)
 
 
 def _public_url(url: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
     from mlflow.entities import DatasetInput
     from mlflow.types import Schema
@@ -22,8 +25,16 @@ SCHEMA_SAMPLE_ROWS = 1_000
 TAG_PREFIX = "mlops."
 
 
-def git_tags(path: Path) -> dict[str, str]:
-    """Commit sha, branch and dirty flag of the work tree holding ``path``; ``{}`` outside git."""
+GIT_SHA_ENV = "KEDRO_MLOPS_GIT_SHA"  # set in images built by `kedro mlops package`
+GIT_DIRTY_ENV = "KEDRO_MLOPS_GIT_DIRTY"
+
+
+def git_tags(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Commit sha, branch and dirty flag of the work tree holding ``path``.
+
+    Outside git (e.g. in a container image, which holds no ``.git``), the commit the image was
+    built from, when ``KEDRO_MLOPS_GIT_SHA`` says so; else ``{}``.
+    """
 
     def git(*args: str) -> str | None:
         try:
@@ -36,7 +47,7 @@ def git_tags(path: Path) -> dict[str, str]:
 
     sha = git("rev-parse", "HEAD")
     if not sha:
-        return {}
+        return _image_git_tags(os.environ if environ is None else environ)
     status = git("status", "--porcelain", "--untracked-files=no")
     tags = {
         f"{TAG_PREFIX}git.sha": sha,
@@ -46,6 +57,18 @@ def git_tags(path: Path) -> dict[str, str]:
         "mlflow.source.git.commit": sha,
     }
     return tags
+
+
+def _image_git_tags(environ: Mapping[str, str]) -> dict[str, str]:
+    sha = environ.get(GIT_SHA_ENV, "").strip()
+    if not sha:
+        return {}
+    return {
+        f"{TAG_PREFIX}git.sha": sha,
+        f"{TAG_PREFIX}git.dirty": str(environ.get(GIT_DIRTY_ENV, "").lower() == "true").lower(),
+        f"{TAG_PREFIX}git.from": GIT_SHA_ENV,
+        "mlflow.source.git.commit": sha,
+    }
 
 
 def library_versions(libraries: tuple[str, ...] = LIBRARIES) -> dict[str, str]:

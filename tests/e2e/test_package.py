@@ -255,6 +255,9 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
         runs = client.search_runs([experiment.experiment_id])
         assert sorted(run.data.tags["mlops.pipeline"] for run in runs) == sorted(PIPELINES)
         assert all(run.info.status == "FINISHED" for run in runs)
+        # no .git in the images: the commit comes from the image's environment
+        assert {run.data.tags.get("mlops.git.sha") for run in runs} == {sha}
+        assert {run.data.tags.get("mlops.git.dirty") for run in runs} == {"false"}
         (science,) = [run for run in runs if run.data.tags["mlops.pipeline"] == "data_science"]
         models = client.search_logged_models(
             experiment_ids=[experiment.experiment_id],

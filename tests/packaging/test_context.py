@@ -150,14 +150,19 @@ def git(path: Path, *args: str) -> str:
 
 
 def test_git_info(tmp_path):
-    assert git_info(tmp_path) == (None, None)
+    assert git_info(tmp_path) == (None, None, False)
     git(tmp_path, "init", "-q", "-b", "main")
     (tmp_path / "f").write_text("x")
     git(tmp_path, "add", "f")
     git(tmp_path, "commit", "-qm", "x")
     git(tmp_path, "remote", "add", "origin", "https://bob:s3cret@example.com/acme/p.git")
     sha = git(tmp_path, "rev-parse", "HEAD")
-    assert git_info(tmp_path) == (sha, "https://example.com/acme/p.git")
+    assert git_info(tmp_path) == (sha, "https://example.com/acme/p.git", False)
+    (tmp_path / "f").write_text("changed")
+    assert git_info(tmp_path).dirty is True
+    (tmp_path / "untracked").write_text("y")
+    (tmp_path / "f").write_text("x")
+    assert git_info(tmp_path).dirty is False  # untracked files are not part of the image's code
 
 
 @pytest.fixture

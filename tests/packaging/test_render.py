@@ -183,6 +183,15 @@ def test_each_pipeline_stage_runs_its_pipeline_with_labels():
         assert "HEALTHCHECK" not in stage  # batch images serve nothing
 
 
+def test_images_carry_the_commit_in_their_environment():
+    dockerfile = render_dockerfile(make_spec(dirty=True))
+    for stage in ("pipeline-data_engineering", "pipeline-serving"):
+        text = stage_text(dockerfile, stage)
+        assert 'ENV KEDRO_MLOPS_GIT_SHA="4f1c2d3e4f1c2d3e4f1c2d3e4f1c2d3e4f1c2d3e" \\\n' in text
+        assert '    KEDRO_MLOPS_GIT_DIRTY="true"' in text
+    assert "KEDRO_MLOPS_GIT" not in render_dockerfile(make_spec(revision=None))
+
+
 def test_labels_without_git():
     dockerfile = render_dockerfile(make_spec(revision=None, source=None))
     assert "image.revision" not in dockerfile

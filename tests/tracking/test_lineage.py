@@ -39,6 +39,29 @@ def test_git_tags_in_a_repository(tmp_path):
 
 def test_no_git_tags_and_no_error_outside_a_repository(tmp_path):
     assert git_tags(tmp_path) == {}
+    assert git_tags(tmp_path, {"KEDRO_MLOPS_GIT_SHA": " "}) == {}
+
+
+def test_git_tags_from_the_image_environment_outside_a_repository(tmp_path):
+    """Images hold no .git: `kedro mlops package` writes the commit into their environment."""
+    environ = {"KEDRO_MLOPS_GIT_SHA": "4f1c2d3e", "KEDRO_MLOPS_GIT_DIRTY": "true"}
+    assert git_tags(tmp_path, environ) == {
+        "mlops.git.sha": "4f1c2d3e",
+        "mlops.git.dirty": "true",
+        "mlops.git.from": "KEDRO_MLOPS_GIT_SHA",
+        "mlflow.source.git.commit": "4f1c2d3e",
+    }
+    assert git_tags(tmp_path, {"KEDRO_MLOPS_GIT_SHA": "4f1c"})["mlops.git.dirty"] == "false"
+
+
+def test_a_repository_wins_over_the_image_environment(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "a.txt").write_text("a")
+    git(tmp_path, "add", "a.txt")
+    git(tmp_path, "commit", "-qm", "first")
+    tags = git_tags(tmp_path, {"KEDRO_MLOPS_GIT_SHA": "4f1c2d3e"})
+    assert tags["mlops.git.sha"] != "4f1c2d3e"
+    assert "mlops.git.from" not in tags
 
 
 def test_library_versions():
