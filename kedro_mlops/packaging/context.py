@@ -129,9 +129,12 @@ def merge_options(
 
 
 def removable_tools(pins: Iterable[Pin]) -> tuple[str, ...]:
-    """The installers a fresh venv brings that no requirement pins: left out of the images."""
-    pinned = {pin.name for pin in pins}
-    return tuple(name for name in ("pip", "setuptools") if name not in pinned)
+    """The installer a fresh venv brings, left out of the images unless a requirement pins it.
+
+    setuptools stays: code that imports ``pkg_resources`` without declaring setuptools works in
+    the venv it was run in (Python 3.11 venvs bring setuptools) and must work in the image too.
+    """
+    return () if any(pin.name == "pip" for pin in pins) else ("pip",)
 
 
 def check_pipelines(requested: Iterable[str], registered: Iterable[str]) -> None:

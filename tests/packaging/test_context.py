@@ -59,8 +59,8 @@ def test_cli_options_override_config(config, cli, expected):
 
 
 def test_removable_tools_keeps_pinned_installers():
-    assert removable_tools([Pin("pyyaml", "6")]) == ("pip", "setuptools")
-    assert removable_tools([Pin("setuptools", "80.0"), Pin("pyyaml", "6")]) == ("pip",)
+    assert removable_tools([Pin("pyyaml", "6"), Pin("setuptools", "80.0")]) == ("pip",)
+    assert removable_tools([Pin("pip", "25.0"), Pin("pyyaml", "6")]) == ()
 
 
 def test_check_pipelines():
@@ -197,7 +197,7 @@ def test_write_context(mini_project):
     pyyaml = installed("pyyaml").version
     assert f"pyyaml=={pyyaml}\n" in (ctx / "requirements.txt").read_text()
     assert "mini==" not in (ctx / "requirements.txt").read_text()
-    assert result.spec.venv_tools == ("pip", "setuptools")  # pyyaml pins neither
+    assert result.spec.venv_tools == ("pip",)  # pyyaml does not pin pip
     assert [p.relative_to(ctx).as_posix() for p in (ctx / "conf").rglob("*") if p.is_file()] == [
         "conf/base/catalog.yml"
     ]

@@ -120,10 +120,8 @@ def test_the_project_wheel_is_unpacked_without_an_installer():
 
 
 def test_installers_are_removed_from_the_venv_unless_pinned():
-    build = stage_text(render_dockerfile(make_spec(venv_tools=("pip", "setuptools"))), "build")
-    assert build.rstrip().endswith(
-        "&& /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools"
-    )
+    build = stage_text(render_dockerfile(make_spec(venv_tools=("pip",))), "build")
+    assert build.rstrip().endswith("&& /opt/venv/bin/python -m pip uninstall --yes --quiet pip")
     assert "uninstall" not in render_dockerfile(make_spec(venv_tools=()))
 
 
@@ -316,7 +314,7 @@ def hadolint() -> str:
         make_spec(),
         make_spec(offline=False, revision=None, source=None),
         make_spec(images=tuple(plan_images("Bar Demo", ["api"], "0.1", http_ports={"api": 8000}))),
-        make_spec(bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip", "setuptools")),
+        make_spec(bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip",)),
     ],
     ids=["offline", "online-no-git", "http", "bytecode-prune"],
 )
