@@ -175,7 +175,7 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
     )  # fmt: skip
     result = venv.run(*package, cwd=path, timeout=1500)
     out = output_of(result)
-    deps_image = re.search(r"bar-demo-deps:[0-9a-f]{12}", out)
+    deps_images = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", out))
     try:
         assert result.returncode == 0, out[-6000:]
         assert f"Built with podman: {', '.join(images.values())}" in out
@@ -284,22 +284,34 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
         )  # fmt: skip
         assert check.stdout.strip() == "container", output_of(check)
 
-        # buildah builds the same images from the same context (sharing podman's store here)
+        # buildah builds from the same context (sharing podman's store here), with --bytecode:
+        # another dependency image, .pyc compiled in
         buildah_tag = f"{tag}-buildah"
-        with_buildah = [*package[:5], "buildah", *package[6:-1], buildah_tag]
+        with_buildah = [*package[:5], "buildah", *package[6:-1], buildah_tag, "--bytecode"]
         built = venv.run(*with_buildah, cwd=path, timeout=900)
         out = output_of(built)
+        with_pyc = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", out))
         assert built.returncode == 0, out[-4000:]
+        deps_images |= with_pyc
         assert "Built with buildah: " in out
+        assert len(with_pyc) == 1 and len(deps_images) == 2, (
+            "--bytecode: a dependency image of its own"
+        )
         by_buildah = {pipeline: f"bar-demo-{pipeline}:{buildah_tag}" for pipeline in PIPELINES}
         images.update({f"{p} (buildah)": image for p, image in by_buildah.items()})
         ran = _run_image(by_buildah["data_engineering"], data, store)
         assert ran.returncode == 0, output_of(ran)[-4000:]
+        for folder, at_least in (("/opt/venv/lib", 1000), ("/opt/project", 5)):
+            count = _podman(
+                "run", "--rm", "--entrypoint", "sh", by_buildah["data_engineering"], "-c",
+                f"find {folder} -name '*.pyc' | wc -l",
+            )  # fmt: skip
+            assert int(count.stdout.strip()) >= at_least, (folder, output_of(count))
         (meta,) = json.loads(_podman("image", "inspect", by_buildah["serving"]).stdout)
         assert meta["Config"]["User"] == f"{UID}:{UID}"
         assert meta["Config"]["Entrypoint"][-1] == "serving"
     finally:
-        tags = [*images.values(), *([deps_image.group(0)] if deps_image else [])]
+        tags = [*images.values(), *sorted(deps_images)]
         _podman("rmi", "--force", *tags)
 
 
