@@ -22,6 +22,7 @@ from kedro_mlops.packaging.requirements import (
     stale_wheels,
     wheel_key,
 )
+from kedro_mlops.vcs import git_output, head_commit
 
 # file or folder names never copied from conf/base (matched case-insensitively)
 FORBIDDEN_NAMES = ("*credential*", "*secret*", ".env", ".env.*", "*.ipynb", ".ipynb_checkpoints")
@@ -80,26 +81,12 @@ class GitInfo(NamedTuple):
 
 def git_info(project_path: Path) -> GitInfo:
     """The project's commit, remote and dirty flag; ``None``s outside a git repository."""
-
-    def git(*args: str) -> str | None:
-        try:
-            result = subprocess.run(
-                ["git", *args],
-                cwd=project_path,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return result.stdout.strip() or None if result.returncode == 0 else None
-
-    revision = git("rev-parse", "HEAD")
-    if revision is None:
+    head = head_commit(project_path, timeout=30)
+    if head is None:
         return GitInfo(None, None)
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    return GitInfo(revision, _public_url(git("remote", "get-url", "origin")), dirty)
+    revision, dirty = head
+    remote = git_output(project_path, "remote", "get-url", "origin", timeout=30)
+    return GitInfo(revision, _public_url(remote), dirty)
 
 
 def _public_url(url: str | None) -> str | None:

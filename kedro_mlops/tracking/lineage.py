@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import subprocess
 import sys
 import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.vcs import git_output, head_commit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,28 +36,17 @@ def git_tags(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, 
     Outside git (e.g. in a container image, which holds no ``.git``), the commit the image was
     built from, when ``KEDRO_MLOPS_GIT_SHA`` says so; else ``{}``.
     """
-
-    def git(*args: str) -> str | None:
-        try:
-            result = subprocess.run(
-                ["git", *args], cwd=path, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return result.stdout.strip() if result.returncode == 0 else None
-
-    sha = git("rev-parse", "HEAD")
-    if not sha:
+    head = head_commit(path)
+    if head is None:
         return _image_git_tags(os.environ if environ is None else environ)
-    status = git("status", "--porcelain", "--untracked-files=no")
-    tags = {
+    sha, dirty = head
+    return {
         f"{TAG_PREFIX}git.sha": sha,
-        f"{TAG_PREFIX}git.branch": git("rev-parse", "--abbrev-ref", "HEAD") or "",
-        f"{TAG_PREFIX}git.dirty": str(bool(status)).lower(),
+        f"{TAG_PREFIX}git.branch": git_output(path, "rev-parse", "--abbrev-ref", "HEAD") or "",
+        f"{TAG_PREFIX}git.dirty": str(dirty).lower(),
         # MLflow's own tag: the UI links the run to the commit
         "mlflow.source.git.commit": sha,
     }
-    return tags
 
 
 def _image_git_tags(environ: Mapping[str, str]) -> dict[str, str]:
