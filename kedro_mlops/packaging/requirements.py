@@ -81,9 +81,7 @@ def target_environment(python_version: str | None = None) -> dict[str, str]:
     """Marker values of a Linux image with ``python_version`` (default: this interpreter's)."""
     version = python_version or _host_python()
     full = platform.python_version() if version == _host_python() else f"{version}.0"
-    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(
-        platform.machine().lower(), platform.machine()
-    )
+    machine = linux_machine(platform.machine())
     return {
         "python_version": version,
         "python_full_version": full,
@@ -94,6 +92,11 @@ def target_environment(python_version: str | None = None) -> dict[str, str]:
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
     }
+
+
+def linux_machine(machine: str) -> str:
+    """Linux's name of a machine architecture (macOS and Windows say ``arm64``, ``AMD64``)."""
+    return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine.lower(), machine)
 
 
 def _host_python() -> str:
@@ -290,7 +293,7 @@ def platform_flags(
     version = image_python_version or host_python
     if host_system == "Linux" and version == host_python:
         return []
-    arch = {"arm64": "aarch64", "amd64": "x86_64"}.get(host_machine.lower(), host_machine)
+    arch = linux_machine(host_machine)
     abi = "cp" + version.replace(".", "")
     flags = ["--only-binary=:all:", "--implementation", "cp", "--python-version", version]
     flags += ["--abi", abi, "--abi", "abi3", "--abi", "none"]
