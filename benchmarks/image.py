@@ -140,16 +140,21 @@ def package_command(bin_dir: Path, base_image: str, tag: str, *extra: str) -> tu
     )  # fmt: skip
 
 
+def start_time(project: Path, workdir: Path, tag: str) -> float:
+    """Median start of our data_engineering image on fresh data and an empty store."""
+    data = fresh_data(project, workdir / "data")
+    store = workdir / "store"
+    store.mkdir(exist_ok=True)
+    store.chmod(0o777)
+    return median_run(f"{SLUG}-data_engineering:{tag}", data, "/app/data", store=store)
+
+
 def ours_with_bytecode(project: Path, base_image: str, workdir: Path, bin_dir: Path) -> dict:
     """``--bytecode``: size, first build and start only."""
     first, _ = timed_lines(
         *package_command(bin_dir, base_image, TAG_PYC, "--bytecode"), cwd=project
     )
-    data = fresh_data(project, workdir / "run-pyc" / "data")
-    store = workdir / "run-pyc" / "store"
-    store.mkdir(exist_ok=True)
-    store.chmod(0o777)
-    start = median_run(f"{SLUG}-data_engineering:{TAG_PYC}", data, "/app/data", store=store)
+    start = start_time(project, workdir / "run-pyc", TAG_PYC)
     nan = float("nan")
     return {"size": image_size(f"{SLUG}-serving:{TAG_PYC}"), "first_build": first,
             "rebuild_total": nan, "rebuild_builder": nan, "start": start}  # fmt: skip
@@ -162,11 +167,7 @@ def ours(project: Path, base_image: str, workdir: Path, bin_dir: Path) -> dict[s
     total, marks = timed_lines(*command, cwd=project)
     builder_start = next(v for k, v in marks.items() if k.startswith("kedro-mlops: dependency"))
     builder = next(v for k, v in marks.items() if k.startswith("Built with")) - builder_start
-    data = fresh_data(project, workdir / "run-ours" / "data")
-    store = workdir / "run-ours" / "store"
-    store.mkdir(exist_ok=True)
-    store.chmod(0o777)
-    start = median_run(f"{SLUG}-data_engineering:{TAG}", data, "/app/data", store=store)
+    start = start_time(project, workdir / "run-ours", TAG)
     return {
         "size": image_size(f"{SLUG}-serving:{TAG}"),
         "first_build": first,

@@ -35,6 +35,11 @@ from packaging.utils import canonicalize_name
 from kedro_mlops.config import DEFAULT_PRUNE
 from kedro_mlops.packaging.requirements import pin_requirements
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10: kedro requires tomli there
+    import tomli as tomllib
+
 PIPELINES = ("data_engineering", "data_science", "serving")
 TRACE = """
 import atexit, os, sys
@@ -46,8 +51,9 @@ atexit.register(_dump)
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
 
 
-def traced_imports(workdir: Path) -> dict[str, set[str]]:
-    """Top-level modules imported by each pipeline's ``kedro run``."""
+def traced_imports(workdir: Path) -> tuple[list[str], dict[str, set[str]]]:
+    """The starter project's requirements, and the top-level modules imported by each
+    pipeline's ``kedro run``."""
     bin_dir = Path(sys.executable).parent
     subprocess.run(
         [str(bin_dir / "kedro"), "new", "--starter=mlops", "--name", "Floor"],
@@ -66,7 +72,9 @@ def traced_imports(workdir: Path) -> dict[str, set[str]]:
             cwd=project, env=env, check=True, capture_output=True,
         )  # fmt: skip
         imported[pipeline] = set(trace.read_text().split())
-    return imported
+    with (project / "pyproject.toml").open("rb") as handle:
+        requirements = tomllib.load(handle)["project"]["dependencies"]
+    return requirements, imported
 
 
 def stripped_size(path: Path, scratch: Path) -> int:
@@ -106,11 +114,11 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kedro-mlops-floor-"))
     try:
-        imported = traced_imports(workdir)
+        requirements, imported = traced_imports(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     owners = importlib.metadata.packages_distributions()
-    pins = pin_requirements(["kedro~=1.7.0", "kedro-mlops"])
+    pins = pin_requirements(requirements)
     with tempfile.TemporaryDirectory() as scratch:
         strip = Path(scratch) if shutil.which("strip") else None
         measured = {pin.name: sizes(pin.name, strip) for pin in pins}
