@@ -51,8 +51,8 @@ class Env:
             PATH=f"{self.bin}{os.pathsep}{environ.get('PATH', '')}",
             VIRTUAL_ENV=str(self.bin.parent),
             COLUMNS="200",  # rich wraps log lines at 80 columns otherwise
-            **(env or {}),
         )
+        environ.update(env or {})  # may replace any of the above, PATH included
         command = [str(self.bin / args[0]) if (self.bin / args[0]).exists() else args[0], *args[1:]]
         return subprocess.run(
             [*(OFFLINE if offline else []), *command],

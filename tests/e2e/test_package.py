@@ -77,30 +77,12 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
-def run_without_engines(venv, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """A command of the venv with PATH holding the venv only: no docker, podman or buildah."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MLFLOW_", "KEDRO_", "PYTEST_"))
-    }
-    environ.update(PATH=str(venv.bin), VIRTUAL_ENV=str(venv.bin.parent), COLUMNS="200")
-    return subprocess.run(
-        [str(venv.bin / args[0]), *args[1:]],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def test_package_without_a_container_engine(venv, project, tmp_path):
     """No docker, podman or buildah on PATH: the context is written and says how to build it."""
     path = copy_project(project, tmp_path / "bar-demo")
     (path / "conf" / "base" / "credentials.yml").write_text("db:\n  password: x\n")
-    result = run_without_engines(venv, "kedro", "mlops", "package", cwd=path)
+    no_engines = {"PATH": str(venv.bin)}  # the venv only: no docker, podman or buildah
+    result = venv.run("kedro", "mlops", "package", cwd=path, env=no_engines)
     out = output_of(result)
     assert result.returncode == 0, out[-4000:]
     assert "Build context written: dist/mlops/" in out
@@ -121,7 +103,7 @@ def test_package_without_a_container_engine(venv, project, tmp_path):
     assert list((context / "wheels").glob("kedro_mlops-0.1.0-*.whl"))  # not on an index
     assert "docker run --rm" in (context / "README.md").read_text()
 
-    result = run_without_engines(venv, "kedro", "mlops", "package", "--build", cwd=path)
+    result = venv.run("kedro", "mlops", "package", "--build", cwd=path, env=no_engines)
     out = output_of(result)
     assert result.returncode == 1, out[-4000:]
     assert "No container builder found" in out
