@@ -351,3 +351,71 @@ def package(  # noqa: PLR0917 - click passes every option
         f'-v "$PWD/data:{result.spec.workdir}/data" '
         f'-v "$PWD/mlflow-store:{result.spec.mlflow_dir}" {first}'
     )
+
+
+# ------------------------------------------------------------------ kedro mlops serve
+@mlops.command()
+@click.option(
+    "--model-uri", default=None, help="models:/NAME@ALIAS, models:/NAME/N or runs:/ID/model."
+)
+@click.option("--host", default=None, help="Interface to listen on [serving.host: 127.0.0.1].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="[serving.port: 8080]")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes [1].")
+@click.option(
+    "--reload-interval",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between checks of an @alias URI for a new version; 0: off [30].",
+)
+@ENV_OPTION
+@click.pass_obj
+def serve(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    model_uri: str | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    reload_interval: float | None,
+    env: str | None,
+) -> None:
+    """Serve the model behind a typed REST API: /predict, /invocations, /docs, /metrics."""
+    from kedro.framework.project import pipelines  # noqa: PLC0415
+
+    from kedro_mlops.serving.project import load_project_model, traffic_directory  # noqa: PLC0415
+    from kedro_mlops.serving.server import ServeSettings, check_port  # noqa: PLC0415
+    from kedro_mlops.serving.server import serve as run_server  # noqa: PLC0415
+
+    context, config = _load(metadata, env)
+    serving = config.serving
+    host = host or serving.host
+    port = port or serving.port
+    check_port(host, port)  # before the model loads: a busy port is found in a second
+    model = load_project_model(
+        serving,
+        model_uri=model_uri,
+        model_name=_model_name(context, config),
+        experiment=context.mlflow.tracking.experiment.name,
+        pipelines=dict(pipelines),
+        catalog=context.catalog,
+    )
+    log_dir = (
+        traffic_directory(context.catalog, serving.log_dataset, Path(metadata.project_path))
+        if serving.log_predictions
+        else None
+    )
+    settings = ServeSettings(
+        model_uri=model.meta.model_uri if model.meta.source == "registry" else None,
+        reload_interval_s=serving.reload_interval_s if reload_interval is None else reload_interval,
+        max_body_mb=serving.max_body_mb,
+        max_rows=serving.max_rows,
+        batch_wait_ms=serving.batch_wait_ms,
+        log_dir=str(log_dir) if log_dir else None,
+    )
+    run_server(
+        model,
+        settings,
+        host=host,
+        port=port,
+        workers=workers or serving.workers,
+        echo=lambda line: click.echo(line, err=True),
+    )

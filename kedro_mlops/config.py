@@ -75,9 +75,20 @@ class RegistryConfig(_Section):
 
 
 class ServingConfig(_Section):
-    """Which model ``kedro run --pipeline serving`` scores with."""
+    """Which model scores (batch ``kedro run --pipeline serving`` and ``kedro mlops serve``),
+    and the REST server's options. CLI options override these keys."""
 
     model_uri: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    max_body_mb: float = Field(default=10.0, gt=0)
+    max_rows: int = Field(default=10_000, ge=1)
+    reload_interval_s: float = Field(default=30.0, ge=0)  # 0: never check the alias again
+    batch_wait_ms: float = Field(default=2.0, ge=0, le=1000)  # micro-batching: wait for company
+    log_predictions: bool = True  # append served rows + predictions to `log_dataset`
+    log_dataset: str = "served_traffic"  # a PartitionedDataset of CSV files in the catalog
+    prediction_column: str = "prediction"  # the output column counted by class in /metrics
 
     @field_validator("model_uri")
     @classmethod

@@ -79,7 +79,6 @@ class TrackingHook:
         self._package_name: str | None = None
         self._params: dict[str, Any] = {}
         self._run: _RunState | None = None
-        self._serving: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ context
@@ -188,35 +187,15 @@ class TrackingHook:
         from kedro.io import MemoryDataset  # noqa: PLC0415
         from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-        from kedro_mlops.tracking.registry import (  # noqa: PLC0415
-            registered_inputs,
-            resolve_model_uri,
-        )
+        from kedro_mlops.serving.source import batch_inputs  # noqa: PLC0415
 
         model_uri = self.config.serving.model_uri if self.config else None
         if not model_uri:
             return {}
-        free_inputs = pipeline.inputs()
-        source = resolve_model_uri(MlflowClient(), model_uri)
-        loaded = {
-            name: value
-            for name, value in registered_inputs(model_uri).items()
-            if name in free_inputs
-        }
-        if not loaded:
-            return {}  # this pipeline trains its own model: nothing to substitute
-        registry = (
-            f"{source['registered_model']}/{source['registered_version']}"
-            if "registered_version" in source
-            else model_uri
-        )
-        for name, value in loaded.items():
-            if isinstance(value, dict):
-                value = {**value, "registry": registry, "model_uri": model_uri}  # noqa: PLW2901
+        values, tags = batch_inputs(MlflowClient(), model_uri, set(pipeline.inputs()))
+        for name, value in values.items():
             catalog[name] = MemoryDataset(value)
-        logger.info("kedro-mlops: scoring with %s (%s)", model_uri, registry)
-        self._serving = {"mlops.serving.model_uri": model_uri, "mlops.serving.model": registry}
-        return self._serving
+        return tags
 
     @hook_impl
     def before_node_run(self, node: Node) -> None:

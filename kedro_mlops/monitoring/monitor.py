@@ -62,12 +62,22 @@ def _load(catalog: Any, dataset: str) -> Any:  # noqa: ANN401 - whatever the cat
     if dataset not in catalog:
         raise CheckInputError(f"dataset {dataset!r} is not in the catalog")
     try:
-        return catalog.load(dataset)
+        data = catalog.load(dataset)
+        if isinstance(data, dict) and data and all(callable(part) for part in data.values()):
+            return _concat_partitions(data)
     except Exception as exc:  # any loading failure is reported the same way
         raise CheckInputError(
             f"dataset {dataset!r} cannot be loaded ({exc}); a `kedro run` of the pipeline "
-            "that produces it writes it"
+            "that produces it writes it (served_traffic: `kedro mlops serve` logs it)"
         ) from None
+    return data
+
+
+def _concat_partitions(partitions: dict[str, Any]) -> Any:  # noqa: ANN401 - a DataFrame
+    """A ``PartitionedDataset``'s partitions as one frame, in partition order."""
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.concat([partitions[key]() for key in sorted(partitions)], ignore_index=True)
 
 
 def run_files(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kedro_mlops.errors import KedroMlopsError
 
@@ -198,48 +198,3 @@ def promote(client: MlflowClient, name: str, version: str, alias: str, reason: s
         client.delete_registered_model_alias(name, CHALLENGER)
     client.set_model_version_tag(name, version, f"mlops.promotion.{alias}", reason)
     return str(previous.version) if previous else None
-
-
-def registered_inputs(model_uri: str) -> dict[str, Any]:
-    """The training outputs a logged pipeline model carries (e.g. ``model``, ``model_info``),
-    loaded from MLflow and keyed by catalog name; parameters are left out."""
-    import mlflow  # noqa: PLC0415
-
-    pyfunc = mlflow.pyfunc.load_model(model_uri)
-    pipeline_model = pyfunc.unwrap_python_model()
-    catalog = pipeline_model.loaded_catalog
-    return {
-        name: catalog.load(name)
-        for name in catalog.keys()
-        if not name.startswith("params:") and name != pipeline_model.input_name
-    }
-
-
-def resolve_model_uri(client: MlflowClient, model_uri: str) -> dict[str, str]:
-    """What a ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` URI points at now.
-
-    Returns the URI and, for registry URIs, the model name and the concrete version, so a run can
-    record exactly which version scored a batch even after the alias moves.
-    """
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415
-
-    resolved = {"model_uri": model_uri}
-    if not model_uri.startswith("models:/"):
-        return resolved
-    reference = model_uri[len("models:/") :]
-    try:
-        if "@" in reference:
-            name, alias = reference.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        elif "/" in reference:
-            name, number = reference.split("/", 1)
-            version = client.get_model_version(name, number)
-        else:  # a logged model id: models:/m-...
-            return resolved
-    except MlflowException as exc:
-        raise RegistryError(
-            f"serving.model_uri {model_uri!r} does not resolve at {client.tracking_uri}: "
-            f"{exc.message}. `kedro mlops models` lists the versions and aliases."
-        ) from exc
-    resolved.update(registered_model=name, registered_version=str(version.version))
-    return resolved

@@ -10,7 +10,6 @@ from kedro_mlops.tracking.registry import (
     list_versions,
     promote,
     register_and_gate,
-    resolve_model_uri,
 )
 
 
@@ -104,17 +103,3 @@ def test_manual_promotion(client):
 def test_listing_an_unknown_model_says_how_to_create_it(client):
     with pytest.raises(RegistryError, match=r"No registered model 'nope'.*kedro run"):
         list_versions(client, "nope", "roc_auc")
-
-
-def test_resolve_model_uri(client):
-    register_and_gate(client, *train(0.8), "churn", GateConfig())
-    resolved = resolve_model_uri(client, "models:/churn@champion")
-    assert resolved == {
-        "model_uri": "models:/churn@champion",
-        "registered_model": "churn",
-        "registered_version": "1",
-    }
-    assert resolve_model_uri(client, "models:/churn/1")["registered_version"] == "1"
-    assert resolve_model_uri(client, "runs:/abc/model") == {"model_uri": "runs:/abc/model"}
-    with pytest.raises(RegistryError, match="does not resolve"):
-        resolve_model_uri(client, "models:/churn@nope")

@@ -1,0 +1,49 @@
+"""``python -m kedro_mlops.serving --bundle DIR``: serve a saved model (the serving image's command).
+
+Needs neither MLflow nor a Kedro project: the bundle holds the inference pipeline and its fitted
+values, and the project package is importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kedro_mlops.serving.model import load_bundle
+from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kedro_mlops.serving", description=__doc__)
+    parser.add_argument("--bundle", type=Path, required=True, help="the saved model directory")
+    parser.add_argument("--host", default=DEFAULTS.host)
+    parser.add_argument("--port", type=int, default=DEFAULTS.port)
+    parser.add_argument("--workers", type=int, default=DEFAULTS.workers)
+    parser.add_argument("--max-body-mb", type=float, default=DEFAULTS.max_body_mb)
+    parser.add_argument("--max-rows", type=int, default=DEFAULTS.max_rows)
+    parser.add_argument("--log-dir", default=None, help="append served rows here (CSV partitions)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        model = load_bundle(args.bundle)
+    except Exception as exc:
+        print(f"Error: cannot load the model bundle {args.bundle}: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    settings = ServeSettings(
+        max_body_mb=args.max_body_mb,
+        max_rows=args.max_rows,
+        log_dir=args.log_dir,
+        bundle=str(args.bundle),
+    )
+    try:
+        serve(model, settings, host=args.host, port=args.port, workers=args.workers)
+    except ServeError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)  # noqa: T201
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""``kedro mlops serve`` in a Kedro project: which model, and where served rows are logged."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.serving.source import (
+    ModelSourceError,
+    default_model_uri,
+    load_from_mlflow,
+    load_local,
+)
+
+if TYPE_CHECKING:
+    from kedro_mlops.config import ServingConfig
+    from kedro_mlops.serving.model import ServingModel
+
+logger = logging.getLogger(__name__)
+
+
+def load_project_model(
+    serving: ServingConfig,
+    *,
+    model_uri: str | None,
+    model_name: str,
+    experiment: str,
+    pipelines: dict[str, Any],
+    catalog: Any,  # noqa: ANN401 - the project's catalog
+) -> ServingModel:
+    """The model to serve: ``model_uri`` (option, then ``serving.model_uri``), else the
+    registry's champion, else the experiment's newest logged model, else the local files.
+
+    Raises:
+        ModelSourceError: naming the URI (or the local dataset) and the cause.
+    """
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient()
+    uri = model_uri or serving.model_uri
+    if uri is None:
+        try:
+            uri = default_model_uri(client, model_name, experiment)
+        except Exception as exc:
+            logger.info("kedro-mlops: no tracked model (%s): serving the local files", exc)
+    if uri is not None:
+        return load_from_mlflow(client, uri, prediction_column=serving.prediction_column)
+    inference, input_name = _inference_pipeline(pipelines)
+    return load_local(
+        inference,
+        catalog,
+        input_name=input_name,
+        name=model_name,
+        prediction_column=serving.prediction_column,
+    )
+
+
+def _inference_pipeline(pipelines: dict[str, Any]) -> tuple[Any, str]:
+    """The inference pipeline and its input of a pipeline bound by ``pipeline_ml_factory``."""
+    for name in ("__default__", *sorted(pipelines)):
+        pipeline = pipelines.get(name)
+        if hasattr(pipeline, "inference") and hasattr(pipeline, "input_name"):
+            return pipeline.inference, pipeline.input_name
+    raise ModelSourceError(
+        "no tracked model and no pipeline bound with kedro-mlflow's pipeline_ml_factory: "
+        "`kedro run` trains and logs one, or pass --model-uri"
+    )
+
+
+def traffic_directory(catalog: Any, dataset: str, project_path: Path) -> Path:  # noqa: ANN401
+    """The folder of the catalog's ``dataset`` where served rows are appended as CSV files.
+
+    Raises:
+        ModelSourceError: when the dataset is missing or not a ``PartitionedDataset`` of CSV.
+    """
+    fix = (
+        f"add it to conf/base/catalog.yml as `{dataset}: {{type: partitions.PartitionedDataset, "
+        "path: data/07_model_output/served, dataset: pandas.CSVDataset, filename_suffix: .csv}`, "
+        "or set serving.log_predictions: false in mlops.yml"
+    )
+    if dataset not in catalog:
+        raise ModelSourceError(f"serving.log_dataset {dataset!r} is not in the catalog: {fix}")
+    described = catalog.get(dataset)._describe()  # the only public-ish view of a dataset's path
+    if "CSVDataset" not in str(described.get("dataset_type", "")) or not described.get("path"):
+        raise ModelSourceError(
+            f"serving.log_dataset {dataset!r} must be a PartitionedDataset of pandas.CSVDataset "
+            f"files; {fix}"
+        )
+    path = Path(str(described["path"]))
+    return path if path.is_absolute() else project_path / path

@@ -1,0 +1,242 @@
+"""The typed request rows of the serving API, made from the project's feature configuration.
+
+Which fields a row has comes from ``params:dataset`` (id, timestamp, numeric and categorical
+columns); each field's JSON type and whether it may be ``null`` come from the logged model's input
+signature when there is one (else from the columns' role). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+# MLflow signature column types -> Python types accepted in a request (strict: no coercion of
+# strings to numbers, no bools as numbers)
+_SIGNATURE_TYPES: dict[str, type] = {
+    "double": float,
+    "float": float,
+    "long": int,
+    "integer": int,
+    "boolean": bool,
+    "string": str,
+    "datetime": str,
+}
+# pandas dtype kinds -> the same names
+_DTYPE_KINDS = {"f": "double", "i": "long", "u": "long", "b": "boolean", "M": "datetime"}
+
+
+class RequestError(ValueError):
+    """A request that does not match the schema; ``errors`` name the row and the field."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of a request row."""
+
+    name: str
+    type: str  # an MLflow signature type name: double, long, string, boolean, datetime
+    nullable: bool
+    role: str  # id | timestamp | numeric | categorical
+
+
+def _check_timestamp(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO date or date-time, e.g. 2025-08-18") from None
+    return value
+
+
+_TIMESTAMP = Annotated[str, AfterValidator(_check_timestamp)]
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """The request row: ordered columns, and a strict validator of one or many rows."""
+
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def id_column(self) -> str | None:
+        return next((c.name for c in self.columns if c.role == "id"), None)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [asdict(column) for column in self.columns]
+
+    @classmethod
+    def from_json(cls, data: list[dict[str, Any]]) -> FeatureSchema:
+        return cls(tuple(Column(**column) for column in data))
+
+    def row_type(self) -> type:
+        """A ``TypedDict`` of one row: every field required, unknown fields refused."""
+        fields: dict[str, Any] = {}
+        for column in self.columns:
+            python = _TIMESTAMP if column.role == "timestamp" else _python_type(column.type)
+            fields[column.name] = python | None if column.nullable else python
+        row = TypedDict("Row", fields)  # type: ignore[operator]
+        row.__pydantic_config__ = ConfigDict(  # type: ignore[attr-defined]
+            extra="forbid", strict=True, allow_inf_nan=False, title="Row"
+        )
+        return row
+
+    def adapter(self) -> TypeAdapter[list[Any]]:
+        return TypeAdapter(list[self.row_type()])  # type: ignore[misc]
+
+    def request_schema(self) -> dict[str, Any]:
+        """The OpenAPI/JSON schema of a ``/predict`` body: one row or a list of rows."""
+        row = TypeAdapter(self.row_type()).json_schema(ref_template="#/components/schemas/{model}")
+        return {
+            "oneOf": [
+                {"$ref": "#/components/schemas/Row"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Row"}, "minItems": 1},
+            ],
+            "x-row": row,
+        }
+
+
+def _python_type(name: str) -> type:
+    return _SIGNATURE_TYPES.get(name, str)
+
+
+def build_schema(
+    dataset: dict[str, Any], signature: list[dict[str, Any]] | None = None
+) -> FeatureSchema:
+    """The request row of a project: ``params:dataset``'s columns, typed by ``signature``.
+
+    Args:
+        dataset: ``params:dataset`` (``id_column``, ``timestamp_column``, ``numeric_features``,
+            ``categorical_features``; the id and timestamp may be missing or null).
+        signature: the model's input columns as MLflow records them (``name``, ``type``,
+            ``required``), or ``None``.
+    """
+    typed = {column["name"]: column for column in signature or [] if "name" in column}
+    roles: list[tuple[str, str]] = []
+    if dataset.get("id_column"):
+        roles.append((str(dataset["id_column"]), "id"))
+    if dataset.get("timestamp_column"):
+        roles.append((str(dataset["timestamp_column"]), "timestamp"))
+    roles += [(str(name), "numeric") for name in dataset.get("numeric_features") or []]
+    roles += [(str(name), "categorical") for name in dataset.get("categorical_features") or []]
+    columns = []
+    for name, role in dict(roles).items():
+        known = typed.get(name, {})
+        kind = known.get("type") or {"numeric": "double", "timestamp": "datetime"}.get(
+            role, "string"
+        )
+        if role == "numeric":
+            kind = "double"  # ints are accepted for numbers; the pipeline makes them floats
+        nullable = role in ("numeric", "categorical") and not known.get("required", False)
+        columns.append(Column(name=name, type=kind, nullable=nullable, role=role))
+    return FeatureSchema(tuple(columns))
+
+
+def signature_of_frame(frame: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - a pandas DataFrame
+    """Signature-like column records of a DataFrame (type from the dtype, nulls -> optional)."""
+    return [
+        {
+            "name": str(name),
+            "type": _DTYPE_KINDS.get(frame[name].dtype.kind, "string"),
+            "required": not bool(frame[name].isna().any()),
+        }
+        for name in frame.columns
+    ]
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        repeated = sorted({key for key, _ in pairs if key in seen or seen.add(key)})
+        raise RequestError(
+            f"duplicate field(s) {repeated} in one object",
+            [{"row": None, "field": key, "message": "duplicate field"} for key in repeated],
+        )
+    return row
+
+
+def parse_json(body: bytes) -> Any:  # noqa: ANN401 - any JSON value
+    """Parse a request body; duplicate keys, invalid UTF-8 and bad JSON are refused."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("the body is not UTF-8 encoded JSON") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise RequestError(f"the body is not valid JSON: {exc}") from None
+
+
+def validate_rows(
+    adapter: TypeAdapter[list[Any]],
+    rows: Any,
+    *,
+    max_rows: int,  # noqa: ANN401
+) -> list[dict[str, Any]]:
+    """Validate a list of row objects; errors name the row index and the field.
+
+    Raises:
+        RequestError: for a non-list, an empty list, a non-object row or a field error.
+        TooManyRowsError: above ``max_rows``.
+    """
+    if not isinstance(rows, list):
+        raise RequestError(
+            f"expected a JSON object (one row) or an array of objects, got {_json_type(rows)}"
+        )
+    if not rows:
+        raise RequestError("no rows: send one object or a non-empty array of objects")
+    if len(rows) > max_rows:
+        raise TooManyRowsError(f"{len(rows)} rows, above serving.max_rows = {max_rows}")
+    try:
+        return adapter.validate_python(rows)
+    except ValidationError as exc:
+        errors = [_describe(error) for error in exc.errors(include_url=False)]
+        first = errors[0]
+        where = f"row {first['row']}" if first["row"] is not None else "the body"
+        field = f", field {first['field']!r}" if first["field"] is not None else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RequestError(f"{where}{field}: {first['message']}{more}", errors) from None
+
+
+class TooManyRowsError(RequestError):
+    """More rows than ``serving.max_rows`` (HTTP 413)."""
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    loc = list(error["loc"])
+    row = loc[0] if loc and isinstance(loc[0], int) else None
+    rest = [str(part) for part in loc[1:] if not str(part).startswith(("function-", "nullable"))]
+    field = rest[0] if rest else None
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif error["type"] == "model_type" or error["type"] == "dict_type":
+        message = f"expected an object of fields, got {_json_type(error.get('input'))}"
+    return {"row": row, "field": field, "message": message, "type": error["type"]}
+
+
+def _json_type(value: Any) -> str:  # noqa: ANN401
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__

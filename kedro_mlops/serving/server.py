@@ -1,0 +1,224 @@
+"""Run the API with uvicorn: port checks, worker processes, and the alias watcher (hot reload)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.config import ServingConfig
+from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.serving.model import load_bundle
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fastapi import FastAPI
+
+    from kedro_mlops.serving.app import ModelHolder
+    from kedro_mlops.serving.model import ServingModel
+
+logger = logging.getLogger(__name__)
+
+ENV_SETTINGS = "KEDRO_MLOPS_SERVE"
+DEFAULTS = ServingConfig()
+
+
+class ServeError(KedroMlopsError):
+    """The server cannot start (port, model, options); exit code 2."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What a server process needs besides the model (passed to worker processes as JSON)."""
+
+    model_uri: str | None = None  # a registry alias URI is watched for reloads
+    reload_interval_s: float = DEFAULTS.reload_interval_s
+    max_body_mb: float = DEFAULTS.max_body_mb
+    max_rows: int = DEFAULTS.max_rows
+    batch_wait_ms: float = DEFAULTS.batch_wait_ms
+    log_dir: str | None = None  # where served rows are appended as CSV partitions
+    bundle: str | None = None  # a saved model, for worker processes and the serving image
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeSettings:
+        return cls(**json.loads(os.environ[ENV_SETTINGS]))
+
+
+def check_port(host: str, port: int) -> None:
+    """Raises:
+    ServeError: when ``host:port`` cannot be listened on (in use, not an address of this host).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == 98 else f"cannot be used: {exc.strerror}"  # noqa: PLR2004 - EADDRINUSE
+            raise ServeError(
+                f"Port {port} on {host} {reason}; choose another with --port (or serving.port "
+                "in mlops.yml)."
+            ) from None
+
+
+class AliasWatcher:
+    """Every ``interval_s``, check what a ``models:/<name>@<alias>`` URI points at and swap to a
+    new version once it has loaded; a version that fails to load is logged and skipped."""
+
+    def __init__(
+        self,
+        holder: ModelHolder,
+        current_version: Callable[[], str | None],
+        load: Callable[[], ServingModel],
+        interval_s: float,
+    ) -> None:
+        self._holder = holder
+        self._current_version = current_version
+        self._load = load
+        self._interval = interval_s
+        self.on_result: Callable[[str], None] | None = None  # e.g. a metrics counter
+        self._stop = threading.Event()
+        self._failed: str | None = None
+        self._thread = threading.Thread(target=self._run, name="kedro-mlops-reload", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> bool:
+        """One check; ``True`` when a new version is now served."""
+        try:
+            version = self._current_version()
+        except Exception as exc:
+            logger.warning("kedro-mlops: cannot check the model alias: %s", exc)
+            return False
+        if version is None or version in (self._holder.model.meta.version, self._failed):
+            return False
+        try:
+            model = self._load()
+        except Exception as exc:
+            self._failed = version
+            logger.error(
+                "kedro-mlops: model version %s failed to load, still serving version %s: %s",
+                version,
+                self._holder.model.meta.version,
+                exc,
+            )
+            self._report("failed")
+            return False
+        old = self._holder.model.meta.version
+        self._holder.swap(model)
+        self._failed = None
+        logger.warning("kedro-mlops: now serving version %s (was %s)", model.meta.version, old)
+        self._report("swapped")
+        return True
+
+    def _report(self, result: str) -> None:
+        if self.on_result:
+            self.on_result(result)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.check()
+
+
+def build_app(model: ServingModel, settings: ServeSettings) -> FastAPI:
+    """The application with its traffic log and, for an alias URI, its reload watcher."""
+    from kedro_mlops.serving.app import Limits, ModelHolder, create_app  # noqa: PLC0415
+    from kedro_mlops.serving.traffic import TrafficLog, csv_partitions  # noqa: PLC0415
+
+    holder = ModelHolder(model)
+    traffic = TrafficLog(csv_partitions(Path(settings.log_dir))) if settings.log_dir else None
+    limits = Limits(
+        max_body_bytes=int(settings.max_body_mb * 1024 * 1024),
+        max_rows=settings.max_rows,
+        batch_wait_s=settings.batch_wait_ms / 1000,
+    )
+    watcher = _watcher(holder, settings)
+    app = create_app(
+        holder,
+        limits,
+        traffic=traffic,
+        on_start=watcher.start if watcher else None,
+        on_stop=watcher.stop if watcher else None,
+    )
+    if watcher is not None:
+        metrics = app.state.metrics
+        watcher.on_result = lambda result: metrics.reloads.labels(result).inc()
+    app.state.watcher = watcher
+    return app
+
+
+def _watcher(holder: ModelHolder, settings: ServeSettings) -> AliasWatcher | None:
+    uri = settings.model_uri
+    if not uri or "@" not in uri or settings.reload_interval_s <= 0:
+        return None
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    from kedro_mlops.serving.source import alias_version, load_from_mlflow  # noqa: PLC0415
+
+    prediction_column = holder.model.prediction_column
+    return AliasWatcher(
+        holder,
+        lambda: alias_version(MlflowClient(), uri),
+        lambda: load_from_mlflow(MlflowClient(), uri, prediction_column=prediction_column),
+        settings.reload_interval_s,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn's app factory in worker processes: the bundle and settings from the environment."""
+    settings = ServeSettings.from_env()
+    return build_app(load_bundle(Path(str(settings.bundle))), settings)
+
+
+def serve(
+    model: ServingModel,
+    settings: ServeSettings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    echo: Callable[[str], Any] = logger.warning,
+) -> None:
+    """Serve ``model`` until interrupted (one process, or ``workers`` processes)."""
+    import uvicorn  # noqa: PLC0415
+
+    check_port(host, port)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
+    }
+    meta = model.meta
+    echo(
+        f"Serving {meta.name} version {meta.version} ({meta.model_uri or meta.source}) on "
+        f"http://{host}:{port} (docs: /docs, {workers} worker{'s' if workers > 1 else ''})"
+    )
+    if workers <= 1:
+        uvicorn.run(build_app(model, settings), **options)
+        return
+    with tempfile.TemporaryDirectory(prefix="kedro-mlops-serve-") as scratch:
+        bundle = settings.bundle or str(model.save_bundle(Path(scratch) / "model"))
+        os.environ[ENV_SETTINGS] = ServeSettings(**{**asdict(settings), "bundle": bundle}).to_env()
+        uvicorn.run(
+            "kedro_mlops.serving.server:app_from_environment",
+            factory=True,
+            workers=workers,
+            **options,
+        )

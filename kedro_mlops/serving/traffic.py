@@ -1,0 +1,113 @@
+"""The inference log: each request's rows and predictions, appended off the request path.
+
+Requests hand their rows to a queue; one background thread writes them in batches (at most every
+``flush_s`` seconds or ``flush_rows`` rows) as new partitions, through a ``save(partition_id,
+frame)`` given by the caller: CSV files in the folder of the project's ``served_traffic``
+catalog dataset (a ``PartitionedDataset`` of CSV files), which ``kedro mlops monitor`` reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+SERVED_AT = "served_at"
+
+
+class TrafficLog:
+    """Append request rows + predictions to partitions, in a background thread."""
+
+    def __init__(
+        self,
+        save: Callable[[str, pd.DataFrame], None],
+        *,
+        flush_s: float = 1.0,
+        flush_rows: int = 5000,
+        max_pending_rows: int = 1_000_000,
+    ) -> None:
+        self._save = save
+        self._flush_s = flush_s
+        self._flush_rows = flush_rows
+        self._max_pending = max_pending_rows
+        self._queue: queue.Queue[pd.DataFrame | None] = queue.Queue()
+        self._pending = 0
+        self._dropped = 0
+        self._sequence = 0
+        self._thread = threading.Thread(target=self._run, name="kedro-mlops-traffic", daemon=True)
+        self._thread.start()
+
+    def append(self, rows: pd.DataFrame, output: pd.DataFrame) -> None:
+        """Queue one request's rows with its predictions (never blocks the request)."""
+        if self._pending >= self._max_pending:
+            self._dropped += len(rows)  # a stuck disk must not take the server down with it
+            return
+        extra = [column for column in output.columns if column not in rows.columns]
+        frame = rows.reset_index(drop=True).join(output[extra].reset_index(drop=True))
+        frame[SERVED_AT] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self._pending += len(frame)
+        self._queue.put(frame)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued and stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        if self._dropped:
+            logger.warning(
+                "kedro-mlops: %d served rows were not logged (queue full)", self._dropped
+            )
+
+    def _run(self) -> None:
+        import pandas as pd  # noqa: PLC0415
+
+        batch: list[pd.DataFrame] = []
+        rows = 0
+        deadline = time.monotonic() + self._flush_s
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                item = ...  # time to flush
+            if isinstance(item, pd.DataFrame):
+                batch.append(item)
+                rows += len(item)
+                if rows < self._flush_rows:
+                    continue
+            if batch:
+                self._write(pd.concat(batch, ignore_index=True))
+                self._pending -= rows
+                batch, rows = [], 0
+            deadline = time.monotonic() + self._flush_s
+            if item is None:
+                return
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        self._sequence += 1
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        partition = f"{stamp}-{os.getpid()}-{self._sequence:06d}"
+        try:
+            self._save(partition, frame)
+        except Exception:  # logged, never raised: the server keeps serving
+            logger.exception("kedro-mlops: could not log %d served rows", len(frame))
+
+
+def csv_partitions(directory: Path) -> Callable[[str, pd.DataFrame], None]:
+    """``save`` writing ``<directory>/<partition>.csv`` (what a CSV ``PartitionedDataset`` reads)."""
+
+    def save(partition: str, frame: pd.DataFrame) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(directory / f"{partition}.csv", index=False)
+
+    return save
