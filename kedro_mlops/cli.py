@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import load_project_config, project_config
+from kedro_mlops.config import SERVE_IMAGE, load_project_config, project_config
 from kedro_mlops.errors import KedroMlopsError
 from kedro_mlops.scaffold import write_config_files
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.framework.startup import ProjectMetadata
 
+    from kedro_mlops import packaging as packaging_types
     from kedro_mlops.config import MlopsConfig
 
 
@@ -258,6 +260,11 @@ def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, s
     default=None,
     help="Compile .pyc into the images: faster container start, bigger images [no].",
 )
+@click.option(
+    "--model-uri",
+    default=None,
+    help="The model inside the serving image [serving.model_uri, else the champion].",
+)
 @ENV_OPTION
 @click.pass_obj
 def package(  # noqa: PLR0917 - click passes every option
@@ -272,6 +279,7 @@ def package(  # noqa: PLR0917 - click passes every option
     template: str | None,
     push: str | None,
     bytecode: bool | None,
+    model_uri: str | None,
     env: str | None,
 ) -> None:
     """Write a build context with one container image per pipeline; --build builds them."""
@@ -303,7 +311,15 @@ def package(  # noqa: PLR0917 - click passes every option
         conf_source=conf_source if conf_source.is_absolute() else project_path / conf_source,
         base_env=getattr(loader, "base_env", None) or "base",
     )
-    result = packaging.write_context(project, options, echo=click.echo)
+    with tempfile.TemporaryDirectory(prefix="kedro-mlops-model-") as scratch:
+        serve_model = (
+            _serve_model(context, config, model_uri, Path(scratch))
+            if SERVE_IMAGE in options.pipelines
+            else None
+        )
+        result = packaging.write_context(
+            project, options, echo=click.echo, serve_model=serve_model
+        )
     where = (
         result.directory.relative_to(project_path)
         if result.directory.is_relative_to(project_path)
@@ -315,7 +331,12 @@ def package(  # noqa: PLR0917 - click passes every option
     for warning in result.warnings:
         click.echo(f"  warning: {warning}")
     for image in result.images:
-        click.echo(f"  {image.reference:<48} kedro run --pipelines {image.pipeline}")
+        runs = (
+            f"serves {serve_model.name} v{serve_model.version} on port {image.http_port}"
+            if image.server and serve_model
+            else f"kedro run --pipelines {image.pipeline}"
+        )
+        click.echo(f"  {image.reference:<48} {runs}")
     if not (build or options.push):
         click.echo(
             f"Build them with `kedro mlops package --build` (Docker, podman or buildah), or by "
@@ -345,12 +366,19 @@ def package(  # noqa: PLR0917 - click passes every option
     click.echo(f"Built with {report.builder}: {', '.join(report.built)}")
     for remote in report.pushed:
         click.echo(f"Pushed {remote}")
-    first = result.images[0].reference
-    click.echo(
-        f"Run: {report.builder if report.builder != 'buildah' else 'podman'} run --rm "
-        f'-v "$PWD/data:{result.spec.workdir}/data" '
-        f'-v "$PWD/mlflow-store:{result.spec.mlflow_dir}" {first}'
-    )
+    runner = report.builder if report.builder != "buildah" else "podman"
+    for image in result.images:
+        if image.server:
+            click.echo(
+                f"Serve: {runner} run --rm -p {image.http_port}:{image.http_port} {image.reference}"
+            )
+    batch = [image for image in result.images if not image.server]
+    if batch:
+        click.echo(
+            f"Run: {runner} run --rm "
+            f'-v "$PWD/data:{result.spec.workdir}/data" '
+            f'-v "$PWD/mlflow-store:{result.spec.mlflow_dir}" {batch[0].reference}'
+        )
 
 
 # ------------------------------------------------------------------ kedro mlops serve
@@ -418,4 +446,32 @@ def serve(  # noqa: PLR0917 - click passes every option
         port=port,
         workers=workers or serving.workers,
         echo=lambda line: click.echo(line, err=True),
+    )
+
+
+def _serve_model(
+    context: KedroContext, config: MlopsConfig, model_uri: str | None, scratch: Path
+) -> packaging_types.ServeModel:
+    """The model the serving image carries, saved under ``scratch``."""
+    from kedro.framework.project import pipelines  # noqa: PLC0415
+
+    from kedro_mlops.packaging import ServeModel  # noqa: PLC0415
+    from kedro_mlops.serving.project import load_project_model  # noqa: PLC0415
+
+    model = load_project_model(
+        config.serving,
+        model_uri=model_uri,
+        model_name=_model_name(context, config),
+        experiment=context.mlflow.tracking.experiment.name,
+        pipelines=dict(pipelines),
+        catalog=context.catalog,
+    )
+    meta = model.meta
+    return ServeModel(
+        bundle=model.save_bundle(scratch / "model"),
+        name=meta.name,
+        version=meta.version,
+        run_id=meta.run_id,
+        git_sha=meta.git_sha,
+        model_uri=meta.model_uri,
     )

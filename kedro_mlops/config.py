@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from kedro.config import AbstractConfigLoader
 
 CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
+# in packaging.pipelines: the online-serving image (the REST API with the model inside), not a
+# Kedro pipeline
+SERVE_IMAGE = "serve"
+SERVE_PORT = 8080  # the port the serving image listens on
 
 
 class _Section(BaseModel):
@@ -131,7 +135,7 @@ class PackagingConfig(_Section):
     """``kedro mlops package``: one container image per pipeline. CLI options override these."""
 
     pipelines: list[str] = Field(
-        default_factory=lambda: ["data_engineering", "data_science", "serving"]
+        default_factory=lambda: ["data_engineering", "data_science", "serving", SERVE_IMAGE]
     )
     output: str = "dist/mlops"
     base_image: str = "python:3.11-slim"
@@ -142,6 +146,9 @@ class PackagingConfig(_Section):
     push: str | None = None
     bytecode: bool = False  # compile .pyc into the images: faster start, bigger images
     prune: list[str] = Field(default_factory=lambda: list(DEFAULT_PRUNE))
+    # the serving image installs only what online inference needs: these distributions (and
+    # what they require) plus `serve_requirements` (e.g. xgboost for a model that needs it)
+    serve_requirements: list[str] = Field(default_factory=list)
 
     @field_validator("prune")
     @classmethod

@@ -210,7 +210,7 @@ def build_images(
         BuildError: when the builder fails (its output's tail is in the message).
     """
     reused = False
-    if deps_image:
+    if deps_image and any(not image.server for image in images):  # the serving image has its own
         if image_exists(builder, deps_image):
             reused = True
             echo(f"kedro-mlops: dependency image {deps_image} is up to date, not rebuilt.")

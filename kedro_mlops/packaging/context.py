@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_mlops import __version__
+from kedro_mlops.config import SERVE_IMAGE
 from kedro_mlops.packaging.errors import PackagingError
 from kedro_mlops.packaging.images import ImageSpec, check_registry, image_tag, plan_images, slug
 from kedro_mlops.packaging.render import (
@@ -65,6 +66,35 @@ class PackageOptions:
     push: str | None
     bytecode: bool = False
     prune: tuple[str, ...] = ()
+    serve_requirements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServeModel:
+    """The model the serving image carries: a saved directory (copied to ``/opt/model``) and
+    what its labels say."""
+
+    bundle: Path
+    name: str
+    version: str
+    run_id: str = ""
+    git_sha: str = ""
+    model_uri: str = ""
+
+
+# what online inference needs in the serving image, with what these require; no MLflow,
+# Evidently, plotting or training-only packages (packaging.serve_requirements adds more)
+SERVE_DISTRIBUTIONS = (
+    "kedro",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "fastapi",
+    "uvicorn",
+    "prometheus-client",
+)
+# the modules of kedro-mlops the serving image runs (copied: the rest needs MLflow)
+SERVE_MODULES = ("__init__.py", "py.typed", "errors.py", "config.py", "serving")
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,7 @@ def merge_options(
         push=push if push is not None else config.push,
         bytecode=config.bytecode if bytecode is None else bytecode,
         prune=tuple(config.prune),
+        serve_requirements=tuple(config.serve_requirements),
     )
 
 
@@ -141,7 +172,7 @@ def check_pipelines(requested: Iterable[str], registered: Iterable[str]) -> None
     """Raises:
     PackagingError: naming the pipelines the project does not register, and those it does.
     """
-    known = set(registered)
+    known = {*registered, SERVE_IMAGE}
     unknown = [name for name in requested if name not in known]
     if unknown:
         raise PackagingError(
@@ -200,8 +231,11 @@ def write_context(
     *,
     echo: Callable[[str], None] = logger.info,
     python: str = sys.executable,
+    serve_model: ServeModel | None = None,
 ) -> ContextResult:
     """Write the build context of ``project`` as ``options`` say; nothing is built.
+
+    ``serve_model`` is the model the serving image carries (needed when ``serve`` is packaged).
 
     Raises:
         PackagingError: naming the step that failed and what to do.
@@ -248,6 +282,16 @@ def write_context(
     )
     requirements = requirements_text(pins, header)
     (directory / "requirements.txt").write_text(requirements, encoding="utf-8")
+    serve_pins = _serve_context(
+        directory / "serve",
+        [image for image in images if image.server],
+        serve_model,
+        [*SERVE_DISTRIBUTIONS, *options.serve_requirements],
+        environment=target_environment(wanted_python),
+        header=header.replace("Runtime requirements", "Online-serving requirements"),
+    )
+    known = {pin.name for pin in pins}
+    pins_for_wheels = [*pins, *(pin for pin in serve_pins if pin.name not in known)]
 
     if options.wheels:
         echo(f"kedro-mlops: collecting {len(pins)} wheels for an offline build ...")
@@ -257,7 +301,9 @@ def write_context(
         host_system=platform.system(),
         host_machine=platform.machine(),
     )
-    fill_wheels(pins, directory / "wheels", download=options.wheels, flags=flags, python=python)
+    fill_wheels(
+        pins_for_wheels, directory / "wheels", download=options.wheels, flags=flags, python=python
+    )
 
     left_out = [
         (conf_relative / name).as_posix()
@@ -284,6 +330,7 @@ def write_context(
         source=source,
         dirty=dirty,
         kedro_mlops_version=__version__,
+        serve_labels=_serve_labels(serve_model) if serve_pins else (),
     )
     digest = deps_digest(
         template_text=template_text,
@@ -300,3 +347,52 @@ def write_context(
     (directory / ".dockerignore").write_text(render_dockerignore(spec), encoding="utf-8")
     (directory / "README.md").write_text(render_readme(spec), encoding="utf-8")
     return ContextResult(directory, spec, dockerfile, pins, left_out, warnings)
+
+
+def _serve_context(
+    directory: Path,
+    servers: list[ImageSpec],
+    model: ServeModel | None,
+    requirements: list[str],
+    *,
+    environment: dict[str, str],
+    header: str,
+) -> list[Pin]:
+    """``serve/``: the serving image's requirements, its model and kedro-mlops' serving code.
+
+    Raises:
+        PackagingError: when a serving image is asked for without a model.
+    """
+    if not servers:
+        return []
+    if model is None:
+        raise PackagingError(
+            f"The {SERVE_IMAGE!r} image carries a model but none was given: train one "
+            "(`kedro run`), pass --model-uri, or leave 'serve' out of packaging.pipelines."
+        )
+    pins = pin_requirements(requirements, environment=environment, skip=["kedro-mlops"])
+    directory.mkdir(parents=True)
+    (directory / "requirements.txt").write_text(requirements_text(pins, header), encoding="utf-8")
+    shutil.copytree(model.bundle, directory / "model")
+    package = Path(__file__).resolve().parent.parent
+    for name in SERVE_MODULES:
+        source, target = package / name, directory / "kedro_mlops" / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return pins
+
+
+def _serve_labels(model: ServeModel | None) -> tuple[tuple[str, str], ...]:
+    if model is None:
+        return ()
+    labels = {
+        "org.kedro.model.name": model.name,
+        "org.kedro.model.version": model.version,
+        "org.kedro.model.run_id": model.run_id,
+        "org.kedro.model.git_sha": model.git_sha,
+        "org.kedro.model.uri": model.model_uri,
+    }
+    return tuple((key, value) for key, value in labels.items() if value)

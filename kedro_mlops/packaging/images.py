@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kedro_mlops.config import SERVE_IMAGE, SERVE_PORT
 from kedro_mlops.packaging.errors import PackagingError
 
 # one path component of an image reference (distribution spec), e.g. "bar-demo-data_science"
@@ -22,6 +23,7 @@ class ImageSpec:
     name: str
     tag: str
     http_port: int | None = None
+    server: bool = False  # the online-serving image (packaging.pipelines: serve)
 
     @property
     def reference(self) -> str:
@@ -31,7 +33,7 @@ class ImageSpec:
     @property
     def stage(self) -> str:
         """The Dockerfile stage (``--target``) of this image."""
-        return f"pipeline-{self.name_part}"
+        return "serve" if self.server else f"pipeline-{self.name_part}"
 
     @property
     def name_part(self) -> str:
@@ -108,7 +110,8 @@ def plan_images(
     *,
     http_ports: dict[str, int] | None = None,
 ) -> list[ImageSpec]:
-    """One :class:`ImageSpec` per pipeline, in the order given.
+    """One :class:`ImageSpec` per pipeline, in the order given; ``serve`` is the serving image
+    (HTTP on :data:`~kedro_mlops.config.SERVE_PORT`).
 
     Raises:
         PackagingError: if no pipeline is given or two pipelines give the same image name.
@@ -129,7 +132,9 @@ def plan_images(
                 "rename one of them."
             )
         seen[name] = pipeline
+        server = pipeline == SERVE_IMAGE
+        port = ports.get(pipeline, SERVE_PORT if server else None)
         images.append(
-            ImageSpec(pipeline=pipeline, name=name, tag=tag, http_port=ports.get(pipeline))
+            ImageSpec(pipeline=pipeline, name=name, tag=tag, http_port=port, server=server)
         )
     return images

@@ -46,6 +46,7 @@ class ContextSpec:
     source: str | None = None
     dirty: bool = False  # uncommitted changes to tracked files when packaged
     kedro_mlops_version: str = ""
+    serve_labels: tuple[tuple[str, str], ...] = ()  # model name, version, run id, git sha
     user: str = "kedro"
     uid: int = 10001
     gid: int = 10001

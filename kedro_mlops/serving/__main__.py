@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from kedro_mlops.serving.model import load_bundle
-from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, serve
+from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, build_app, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=DEFAULTS.workers)
     parser.add_argument("--max-body-mb", type=float, default=DEFAULTS.max_body_mb)
     parser.add_argument("--max-rows", type=int, default=DEFAULTS.max_rows)
-    parser.add_argument("--log-dir", default=None, help="append served rows here (CSV partitions)")
+    parser.add_argument(
+        "--log-dir",
+        default=os.environ.get("KEDRO_MLOPS_SERVE_LOG_DIR"),
+        help="append served rows here as CSV files [$KEDRO_MLOPS_SERVE_LOG_DIR; none]",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="load the model, build the app and exit (no server)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -31,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"Error: cannot load the model bundle {args.bundle}: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    if args.check:
+        build_app(model, ServeSettings())
+        print(  # noqa: T201
+            f"Model {model.meta.name} version {model.meta.version} loads; request fields: "
+            f"{', '.join(model.schema.names)}"
+        )
+        return 0
     settings = ServeSettings(
         max_body_mb=args.max_body_mb,
         max_rows=args.max_rows,
@@ -38,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         bundle=str(args.bundle),
     )
     try:
-        serve(model, settings, host=args.host, port=args.port, workers=args.workers)
+        serve(
+            model,
+            settings,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            echo=lambda line: print(line, file=sys.stderr, flush=True),  # noqa: T201
+        )
     except ServeError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)  # noqa: T201
         return exc.exit_code

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pickle
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +134,14 @@ def load_bundle(directory: Path) -> ServingModel:
         input_name=meta["input_name"],
         output_name=meta["output_name"],
         schema=FeatureSchema.from_json(meta["schema"]),
-        meta=ModelMeta(**{**info, "aliases": tuple(info.get("aliases", ())), "source": "bundle"}),
+        meta=ModelMeta(
+            **{
+                **info,
+                "aliases": tuple(info.get("aliases", ())),
+                "source": "bundle",
+                "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        ),
         prediction_column=meta.get("prediction_column", "prediction"),
         extra=meta.get("extra", {}),
     )

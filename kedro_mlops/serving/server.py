@@ -192,7 +192,7 @@ def serve(
     host: str,
     port: int,
     workers: int = 1,
-    echo: Callable[[str], Any] = logger.warning,
+    echo: Callable[[str], Any] = logger.info,
 ) -> None:
     """Serve ``model`` until interrupted (one process, or ``workers`` processes)."""
     import uvicorn  # noqa: PLC0415

@@ -6,11 +6,10 @@ import hashlib
 import importlib
 import pickle
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn import metrics
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -19,6 +18,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..data_engineering.nodes import feature_columns, numeric_feature_columns
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def model_input(
@@ -186,6 +188,9 @@ def evaluate_model(
     logged = {
         name: {"value": float(value), "step": 0} for name, value in values.items()
     }
+
+    # imported here: plots are for training runs, the serving image holds no plotting library
+    from matplotlib.figure import Figure  # noqa: PLC0415
 
     confusion = Figure(figsize=(5, 4))
     metrics.ConfusionMatrixDisplay.from_predictions(
