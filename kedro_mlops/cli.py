@@ -317,9 +317,7 @@ def package(  # noqa: PLR0917 - click passes every option
             if SERVE_IMAGE in options.pipelines
             else None
         )
-        result = packaging.write_context(
-            project, options, echo=click.echo, serve_model=serve_model
-        )
+        result = packaging.write_context(project, options, echo=click.echo, serve_model=serve_model)
     where = (
         result.directory.relative_to(project_path)
         if result.directory.is_relative_to(project_path)

@@ -15,13 +15,17 @@ REPO_DEFAULT = ROOT / "conf" / "base" / "mlops.yml"
 
 
 def test_repo_default_equals_the_model_defaults():
-    """Every shipped value is the model's default, except the starter's drift check."""
+    """Every shipped value is the model's default, except the starter's drift checks."""
     shipped = yaml.safe_load(REPO_DEFAULT.read_text())
     parsed = parse_config(shipped)
     checks = shipped["monitoring"].pop("checks")
     assert shipped == MlopsConfig().model_dump(exclude={"monitoring": {"checks"}})
-    assert [check.name for check in parsed.monitoring.checks] == ["production_batch"]
-    assert checks[0]["reference"] == "reference_features"
+    assert [check.name for check in parsed.monitoring.checks] == [
+        "production_batch",
+        "served_traffic",
+    ]
+    assert [check["reference"] for check in checks] == ["reference_features"] * 2
+    assert checks[1]["current"] == MlopsConfig().serving.log_dataset
 
 
 def test_starter_ships_the_repo_default():

@@ -1,4 +1,4 @@
-"""``python -m kedro_mlops.serving --bundle DIR``: serve a saved model (the serving image's command).
+"""``python -m kedro_mlops.serving --bundle DIR``: serve a saved model (the serving image's CMD).
 
 Needs neither MLflow nor a Kedro project: the bundle holds the inference pipeline and its fitted
 values, and the project package is importable.

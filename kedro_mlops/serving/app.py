@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from kedro_mlops.serving.batching import Scored
     from kedro_mlops.serving.model import ServingModel
     from kedro_mlops.serving.traffic import TrafficLog
 
@@ -101,9 +104,9 @@ class _Metrics:
             ["prediction", "model_version"],
             registry=self.registry,
         )
-        self.batch_rows = Histogram(
-            "kedro_mlops_batch_rows",
-            "Rows per request.",
+        self.request_rows = Histogram(
+            "kedro_mlops_request_rows",
+            "Rows per scoring request.",
             buckets=(1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000),
             registry=self.registry,
         )
@@ -131,6 +134,45 @@ class _Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+class _Measure:
+    """Counts and times every request by route and status (a plain ASGI middleware: FastAPI's
+    ``@app.middleware`` costs a task and a stream per request); an unexpected error is a logged,
+    counted 500, never a traceback to the client."""
+
+    def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        responded = False
+
+        async def sending(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                status, responded = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            logger.exception("kedro-mlops: error while serving %s", scope.get("path"))
+            if responded:
+                raise
+            status = 500
+            await JSONResponse({"detail": "internal error; see the server log"}, 500)(
+                scope, receive, send
+            )
+        finally:
+            path = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.requests.labels(path, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
 def create_app(  # noqa: PLR0915 - one closure per route reads best
     holder: ModelHolder,
     limits: Limits = Limits(),
@@ -147,7 +189,18 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     metrics = _Metrics()
     metrics.serving(None, holder.model)
     holder.listeners.append(metrics.serving)
-    batcher = MicroBatcher(lambda: holder.model, max_wait_s=limits.batch_wait_s)
+
+    def on_batch(model: ServingModel, rows: pd.DataFrame, output: pd.DataFrame) -> None:
+        column = model.prediction_column
+        if column in output.columns:
+            for value, count in output[column].value_counts(dropna=False).items():
+                metrics.predictions.labels(str(value), model.meta.version).inc(count)
+        if traffic is not None:
+            traffic.append(rows, output)
+
+    batcher = MicroBatcher(
+        lambda: holder.model, max_wait_s=limits.batch_wait_s, on_batch=on_batch
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -170,19 +223,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     app.state.holder = holder
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Any) -> Any:  # noqa: ANN401
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # an unexpected error: a 500 that is counted, never a malformed input
-            logger.exception("kedro-mlops: error while serving %s", request.url.path)
-            response = JSONResponse({"detail": "internal error; see the server log"}, 500)
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or "unmatched"
-        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(_Measure, metrics=metrics)
 
     def problem(status: int, error: RequestError | str) -> JSONResponse:
         if isinstance(error, RequestError):
@@ -201,18 +242,9 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def score_rows(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, ServingModel]:
-        model = holder.model
-        frame = model.frame(rows)
-        output, scored_by = await batcher.score(frame)
-        metrics.batch_rows.observe(len(frame))
-        column = scored_by.prediction_column
-        if column in output.columns:
-            for value, count in output[column].value_counts(dropna=False).items():
-                metrics.predictions.labels(str(value), scored_by.meta.version).inc(count)
-        if traffic is not None:
-            traffic.append(frame, output)
-        return output, scored_by
+    async def score_rows(rows: list[dict[str, Any]]) -> Scored:
+        metrics.request_rows.observe(len(rows))
+        return await batcher.score(rows)
 
     def status_of(error: RequestError) -> int:
         return 413 if isinstance(error, (BodyTooLargeError, TooManyRowsError)) else 422
@@ -251,18 +283,14 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except RequestError as exc:
             return problem(status_of(exc), exc)
         try:
-            output, model = await score_rows(rows)
+            scored = await score_rows(rows)
         except (ValueError, TypeError, KeyError) as exc:  # the pipeline refused these rows
             return problem(422, f"the inference pipeline refused the rows: {exc}")
-        shown = output.drop(columns=[c for c in MODEL_COLUMNS if c in output.columns])
-        content = (
-            b'{"model":'
-            + json.dumps(model.meta.brief()).encode()
-            + b',"predictions":'
-            + shown.to_json(orient="records", double_precision=15).encode()
-            + b"}"
-        )
-        return Response(content, media_type="application/json")
+        predictions = [
+            {key: value for key, value in record.items() if key not in MODEL_COLUMNS}
+            for record in scored.records
+        ]
+        return _json({"model": scored.model.meta.brief(), "predictions": predictions})
 
     @app.post(
         "/invocations",
@@ -279,15 +307,10 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except RequestError as exc:
             return _mlflow_error(415 if "content type" in exc.message else 400, exc.message)
         try:
-            output, _model = await score_rows(rows)
+            scored = await score_rows(rows)
         except (ValueError, TypeError, KeyError) as exc:
             return _mlflow_error(400, f"the inference pipeline refused the rows: {exc}")
-        content = (
-            b'{"predictions":'
-            + output.to_json(orient="records", double_precision=15).encode()
-            + b"}"
-        )
-        return Response(content, media_type="application/json")
+        return _json({"predictions": scored.records})
 
     @app.get("/health", summary="The process is alive")
     async def health() -> dict[str, str]:
@@ -341,6 +364,22 @@ def _add_row_schema(app: FastAPI, holder: ModelHolder) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _json(content: Any) -> Response:  # noqa: ANN401 - JSON-ready values
+    return Response(
+        json.dumps(content, separators=(",", ":"), default=_jsonable),
+        media_type="application/json",
+    )
+
+
+def _jsonable(value: Any) -> Any:  # noqa: ANN401
+    """Values of pipeline outputs that ``json`` does not know: dates, numpy scalars."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _too_large(size: int, limit: int) -> str:

@@ -182,9 +182,9 @@ def parse_json(body: bytes) -> Any:  # noqa: ANN401 - any JSON value
 
 def validate_rows(
     adapter: TypeAdapter[list[Any]],
-    rows: Any,
+    rows: Any,  # noqa: ANN401 - any parsed JSON
     *,
-    max_rows: int,  # noqa: ANN401
+    max_rows: int,
 ) -> list[dict[str, Any]]:
     """Validate a list of row objects; errors name the row index and the field.
 

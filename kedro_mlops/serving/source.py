@@ -206,10 +206,10 @@ def default_model_uri(client: MlflowClient, model_name: str, experiment: str) ->
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
+    newest_first = [{"field_name": "creation_time", "ascending": False}]
     models = client.search_logged_models(
-        experiment_ids=[found.experiment_id], order_by=[{"field_name": "creation_time", "ascending": False}],
-        max_results=1,
-    )  # fmt: skip
+        experiment_ids=[found.experiment_id], order_by=newest_first, max_results=1
+    )
     return models[0].model_uri if models else None
 
 

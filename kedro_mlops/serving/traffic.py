@@ -104,7 +104,7 @@ class TrafficLog:
 
 
 def csv_partitions(directory: Path) -> Callable[[str, pd.DataFrame], None]:
-    """``save`` writing ``<directory>/<partition>.csv`` (what a CSV ``PartitionedDataset`` reads)."""
+    """``save`` writing ``<directory>/<partition>.csv`` (a CSV ``PartitionedDataset`` reads it)."""
 
     def save(partition: str, frame: pd.DataFrame) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from kedro_mlops.packaging.context import (
     MARKER,
     PackageOptions,
     Project,
+    ServeModel,
     check_pipelines,
     merge_options,
     removable_tools,
@@ -24,7 +25,7 @@ DEFAULTS = PackagingConfig()
 
 
 ALL_DEFAULTS = {
-    "pipelines": ["data_engineering", "data_science", "serving"],
+    "pipelines": ["data_engineering", "data_science", "serving", "serve"],
     "output": "dist/mlops",
     "base_image": "python:3.11-slim",
     "builder": "auto",
@@ -245,3 +246,26 @@ def test_write_context_with_a_user_template(mini_project):
     result = write_context(mini_project, options(template="my.j2", base_image="x/y:1"))
     assert result.dockerfile == "FROM x/y:1\n# mini-demo-a:0.3\n# mini-demo-b:0.3\n"
     assert result.deps_image is None  # no deps stage: nothing to build apart
+
+
+def test_the_serving_image_needs_a_model(mini_project):
+    with pytest.raises(PackagingError, match=r"The 'serve' image carries a model but none"):
+        write_context(mini_project, options(pipelines=["serve"]))
+
+
+def test_write_context_for_the_serving_image(mini_project, tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "serving.json").write_text("{}")
+    model = ServeModel(bundle=bundle, name="mini", version="3", run_id="abc", git_sha="f00")
+    result = write_context(mini_project, options(pipelines=["a", "serve"]), serve_model=model)
+    serve = result.directory / "serve"
+    assert (serve / "model" / "serving.json").read_text() == "{}"
+    assert (serve / "kedro_mlops" / "serving" / "app.py").is_file()
+    assert not (serve / "kedro_mlops" / "tracking").exists()  # only what serving runs
+    lines = (serve / "requirements.txt").read_text().splitlines()
+    pinned = {line.split("==")[0] for line in lines if line and not line.startswith("#")}
+    assert {"kedro", "scikit-learn", "pandas", "fastapi", "uvicorn", "prometheus-client"} <= pinned
+    assert not pinned & {"mlflow", "evidently", "matplotlib", "plotly", "kedro-mlops", "mini"}
+    assert ("org.kedro.model.version", "3") in result.spec.serve_labels
+    assert [image.stage for image in result.images] == ["pipeline-a", "serve"]

@@ -109,3 +109,10 @@ def test_plan_images_refuses_nothing_and_clashes():
 
 def test_image_spec_is_a_value():
     assert ImageSpec("a", "p-a", "1") == ImageSpec("a", "p-a", "1")
+
+
+def test_serve_is_the_serving_image():
+    serving, serve = plan_images("Bar Demo", ["serving", "serve"], "0.1")
+    assert (serving.server, serving.stage, serving.http_port) == (False, "pipeline-serving", None)
+    assert (serve.server, serve.stage, serve.http_port) == (True, "serve", 8080)
+    assert serve.reference == "bar-demo-serve:0.1"

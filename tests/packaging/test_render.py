@@ -44,6 +44,9 @@ def make_spec(**overrides) -> ContextSpec:
     return ContextSpec(**{**values, **overrides})
 
 
+SERVE_IMAGES = tuple(plan_images("Bar Demo", ["serving", "serve"], "0.1"))
+
+
 def stages(dockerfile: str) -> dict[str, str]:
     """stage name -> its FROM image."""
     return {m[2]: m[1] for m in re.finditer(r"^FROM (\S+) AS (\S+)$", dockerfile, re.MULTILINE)}
@@ -322,8 +325,10 @@ def hadolint() -> str:
         make_spec(offline=False, revision=None, source=None),
         make_spec(images=tuple(plan_images("Bar Demo", ["api"], "0.1", http_ports={"api": 8000}))),
         make_spec(bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip",)),
+        make_spec(images=SERVE_IMAGES, serve_labels=(("org.kedro.model.version", "3"),)),
+        make_spec(images=SERVE_IMAGES, bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip",)),
     ],
-    ids=["offline", "online-no-git", "http", "bytecode-prune"],
+    ids=["offline", "online-no-git", "http", "bytecode-prune", "serve", "serve-bytecode"],
 )
 def test_hadolint_passes_with_default_rules(tmp_path, spec):
     dockerfile = tmp_path / "Dockerfile"
@@ -332,3 +337,30 @@ def test_hadolint_passes_with_default_rules(tmp_path, spec):
         [hadolint(), str(dockerfile)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_serving_image_stands_alone_with_the_model_inside():
+    dockerfile = render_dockerfile(
+        make_spec(images=SERVE_IMAGES, serve_labels=(("org.kedro.model.version", "3"),))
+    )
+    found = stages(dockerfile)
+    assert found["serve-build"] == "${BASE_IMAGE}"
+    assert found["serve"] == "${BASE_IMAGE}"  # not the dependency image: its own small venv
+    build, serve = stage_text(dockerfile, "serve-build"), stage_text(dockerfile, "serve")
+    assert "--requirement /tmp/build/requirements.txt" in build
+    assert "COPY serve/requirements.txt /tmp/build/requirements.txt" in build
+    # the model loads at build time (a broken bundle fails the build) and compiles what it imports
+    assert "-m kedro_mlops.serving --bundle /opt/model --check" in build
+    assert "COPY --from=serve-build /opt/model /opt/model" in serve
+    assert 'org.kedro.model.version="3"' in serve
+    assert "USER 10001:10001" in serve
+    assert "EXPOSE 8080" in serve and "HEALTHCHECK" in serve and "/health" in serve
+    assert serve.rstrip().endswith(
+        'ENTRYPOINT ["python", "-m", "kedro_mlops.serving", "--bundle", "/opt/model", '
+        '"--host", "0.0.0.0", "--port", "8080"]'
+    )
+    assert "MLFLOW_TRACKING_URI" not in serve  # no tracking store needed
+    assert "pipeline-serve" not in found  # serve is not a Kedro pipeline
+    assert "pipeline-serving" in found
+    readme = render_readme(make_spec(images=SERVE_IMAGES))
+    assert "docker run -p 8080:8080 bar-demo-serve:0.1" in readme
