@@ -24,6 +24,7 @@ from kedro_mlops.serving.schema import (
     RequestError,
     TooManyRowsError,
     parse_json,
+    repeated_keys,
     validate_rows,
 )
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pandas as pd
-
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from kedro_mlops.serving.batching import Scored
@@ -198,9 +198,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         if traffic is not None:
             traffic.append(rows, output)
 
-    batcher = MicroBatcher(
-        lambda: holder.model, max_wait_s=limits.batch_wait_s, on_batch=on_batch
-    )
+    batcher = MicroBatcher(lambda: holder.model, max_wait_s=limits.batch_wait_s, on_batch=on_batch)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -250,6 +248,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         return 413 if isinstance(error, (BodyTooLargeError, TooManyRowsError)) else 422
 
     row_ref = {"$ref": "#/components/schemas/Row"}
+    text_columns = [c.name for c in holder.model.schema.columns if c.type in ("string", "datetime")]
 
     @app.post(
         "/predict",
@@ -300,7 +299,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         content_type = request.headers.get("content-type", "")
         try:
             body = await read_body(request)
-            records = _mlflow_records(body, content_type)
+            records = _mlflow_records(body, content_type, text_columns)
             rows = validate_rows(holder.adapter, records, max_rows=limits.max_rows)
         except BodyTooLargeError as exc:
             return _mlflow_error(413, exc.message)
@@ -397,17 +396,11 @@ def _mlflow_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error_code": "BAD_REQUEST", "message": message}, status)
 
 
-def _mlflow_records(body: bytes, content_type: str) -> Any:  # noqa: ANN401
+def _mlflow_records(body: bytes, content_type: str, text_columns: list[str]) -> Any:  # noqa: ANN401
     """The rows of an MLflow scoring request, as a list of objects (validated afterwards)."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "text/csv":
-        import pandas as pd  # noqa: PLC0415
-
-        try:
-            frame = pd.read_csv(io.BytesIO(body))
-        except Exception as exc:
-            raise RequestError(f"the CSV body cannot be read: {exc}") from None
-        return json.loads(frame.to_json(orient="records"))
+        return _csv_records(body, text_columns)
     if not _is_json(media):
         raise RequestError(
             f"unsupported content type {content_type or 'none'!r}: use application/json or text/csv"
@@ -418,6 +411,8 @@ def _mlflow_records(body: bytes, content_type: str) -> Any:  # noqa: ANN401
             "expected a JSON object with one of dataframe_split, dataframe_records, inputs, "
             "instances"
         )
+    if repeated_keys(data):
+        raise RequestError(f"the body gives {list(repeated_keys(data))} more than once")
     keys = [
         key
         for key in ("dataframe_split", "dataframe_records", "inputs", "instances")
@@ -430,23 +425,48 @@ def _mlflow_records(body: bytes, content_type: str) -> Any:  # noqa: ANN401
         )
     payload = data[keys[0]]
     if keys[0] == "dataframe_split":
-        if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list):
-            raise RequestError("dataframe_split needs 'columns' (a list) and 'data' (rows)")
-        columns, rows = payload["columns"], payload.get("data")
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise RequestError("dataframe_split 'data' must be a list of rows (lists)")
-        if len(set(map(str, columns))) != len(columns):
-            raise RequestError("dataframe_split 'columns' holds a name twice")
-        bad = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
-        if bad is not None:
-            raise RequestError(
-                f"dataframe_split row {bad} has {len(rows[bad])} values for {len(columns)} columns"
-            )
-        return [dict(zip(columns, row, strict=True)) for row in rows]
-    if isinstance(payload, dict) and keys[0] == "inputs":  # columnar: {"col": [values]}
-        lengths = {len(v) if isinstance(v, list) else -1 for v in payload.values()}
-        if len(lengths) != 1 or -1 in lengths:
-            raise RequestError("columnar 'inputs' needs a list of the same length per column")
-        (count,) = lengths
-        return [{name: values[i] for name, values in payload.items()} for i in range(count)]
+        return _split_records(payload)
+    if isinstance(payload, dict) and keys[0] == "inputs":
+        return _columnar_records(payload)
     return payload
+
+
+def _csv_records(body: bytes, text_columns: list[str]) -> list[dict[str, Any]]:
+    """CSV rows as objects; text columns stay text (``"01"``, ``"1"`` are category labels)."""
+    import pandas as pd  # noqa: PLC0415
+
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=dict.fromkeys(text_columns, "string"))
+    except Exception as exc:
+        raise RequestError(f"the CSV body cannot be read: {exc}") from None
+    return json.loads(frame.to_json(orient="records"))
+
+
+def _split_records(payload: Any) -> list[dict[str, Any]]:  # noqa: ANN401
+    """``dataframe_split``: ``{"columns": [names], "data": [[values], ...]}``."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list):
+        raise RequestError("dataframe_split needs 'columns' (a list) and 'data' (rows)")
+    columns, rows = payload["columns"], payload.get("data")
+    if repeated_keys(payload) or not all(isinstance(name, str) for name in columns):
+        raise RequestError("dataframe_split 'columns' must be a list of column names")
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise RequestError("dataframe_split 'data' must be a list of rows (lists)")
+    if len(set(columns)) != len(columns):
+        raise RequestError("dataframe_split 'columns' holds a name twice")
+    bad = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
+    if bad is not None:
+        raise RequestError(
+            f"dataframe_split row {bad} has {len(rows[bad])} values for {len(columns)} columns"
+        )
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _columnar_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Columnar ``inputs``: ``{"column": [values], ...}``."""
+    if repeated_keys(payload):
+        raise RequestError(f"'inputs' gives {list(repeated_keys(payload))} more than once")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in payload.values()}
+    if len(lengths) != 1 or -1 in lengths:
+        raise RequestError("columnar 'inputs' needs a list of the same length per column")
+    (count,) = lengths
+    return [{name: values[i] for name, values in payload.items()} for i in range(count)]

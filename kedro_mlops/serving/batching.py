@@ -150,10 +150,16 @@ def score_jobs(
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as dicts of Python values, missing values as ``None``."""
-    if frame.isna().to_numpy().any():
-        frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict(orient="records")
+    """The rows of ``frame`` as dicts of Python values, missing values as ``None``
+    (column by column: several times faster than ``DataFrame.to_dict``)."""
+    names = [str(name) for name in frame.columns]
+    columns = []
+    for _name, series in frame.items():
+        values = series.tolist()
+        if series.hasnans:
+            values = [None if gap else v for v, gap in zip(values, series.isna().tolist())]
+        columns.append(values)
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 def _one_native_thread() -> None:

@@ -78,14 +78,17 @@ class ServingModel:
         return output.reset_index(drop=True)
 
     def frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
-        """Validated request rows as a DataFrame shaped like the batch file."""
+        """Validated request rows as a DataFrame shaped like the batch file (numbers as float)."""
+        import numpy as np  # noqa: PLC0415
         import pandas as pd  # noqa: PLC0415
 
-        frame = pd.DataFrame.from_records(rows, columns=self.schema.names)
+        data: dict[str, Any] = {}
         for column in self.schema.columns:
-            if column.type == "double":
-                frame[column.name] = frame[column.name].astype("float64")
-        return frame
+            values = [row[column.name] for row in rows]
+            data[column.name] = (
+                np.array(values, dtype="float64") if column.type == "double" else values
+            )
+        return pd.DataFrame(data, columns=self.schema.names)
 
     def with_meta(self, **changes: Any) -> ServingModel:  # noqa: ANN401
         return replace(self, meta=replace(self.meta, **changes))

@@ -12,19 +12,25 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+# the longest text a field takes: category labels and dates are short, and every served row is
+# kept in the traffic log
+MAX_TEXT = 10_000
+# how many field errors a response lists (a 10,000-row body can have 100,000 of them)
+MAX_ERRORS = 20
+_TEXT = Annotated[str, Field(max_length=MAX_TEXT)]
 # MLflow signature column types -> Python types accepted in a request (strict: no coercion of
-# strings to numbers, no bools as numbers)
-_SIGNATURE_TYPES: dict[str, type] = {
+# strings to numbers, no bools as numbers; integers within the column type's range)
+_SIGNATURE_TYPES: dict[str, Any] = {
     "double": float,
     "float": float,
-    "long": int,
-    "integer": int,
+    "long": Annotated[int, Field(ge=-(2**63), le=2**63 - 1)],
+    "integer": Annotated[int, Field(ge=-(2**31), le=2**31 - 1)],
     "boolean": bool,
-    "string": str,
-    "datetime": str,
+    "string": _TEXT,
+    "datetime": _TEXT,
 }
 # pandas dtype kinds -> the same names
 _DTYPE_KINDS = {"f": "double", "i": "long", "u": "long", "b": "boolean", "M": "datetime"}
@@ -57,7 +63,7 @@ def _check_timestamp(value: str) -> str:
     return value
 
 
-_TIMESTAMP = Annotated[str, AfterValidator(_check_timestamp)]
+_TIMESTAMP = Annotated[_TEXT, AfterValidator(_check_timestamp)]
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,8 @@ class FeatureSchema:
         }
 
 
-def _python_type(name: str) -> type:
-    return _SIGNATURE_TYPES.get(name, str)
+def _python_type(name: str) -> Any:  # noqa: ANN401 - a type or an Annotated type
+    return _SIGNATURE_TYPES.get(name, _TEXT)
 
 
 def build_schema(
@@ -156,20 +162,32 @@ def signature_of_frame(frame: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - a 
     ]
 
 
+class _Repeated(dict):
+    """A JSON object that held a key more than once: refused where its place is known."""
+
+    repeated: tuple[str, ...] = ()
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     row = dict(pairs)
-    if len(row) != len(pairs):
-        seen: set[str] = set()
-        repeated = sorted({key for key, _ in pairs if key in seen or seen.add(key)})
-        raise RequestError(
-            f"duplicate field(s) {repeated} in one object",
-            [{"row": None, "field": key, "message": "duplicate field"} for key in repeated],
-        )
-    return row
+    if len(row) == len(pairs):
+        return row
+    seen: set[str] = set()
+    marked = _Repeated(row)
+    marked.repeated = tuple(sorted({key for key, _ in pairs if key in seen or seen.add(key)}))
+    return marked
+
+
+def repeated_keys(value: Any) -> tuple[str, ...]:  # noqa: ANN401 - any parsed JSON
+    """The keys a parsed JSON object held more than once (none for other values)."""
+    return value.repeated if isinstance(value, _Repeated) else ()
 
 
 def parse_json(body: bytes) -> Any:  # noqa: ANN401 - any JSON value
-    """Parse a request body; duplicate keys, invalid UTF-8 and bad JSON are refused."""
+    """Parse a request body; invalid UTF-8, bad JSON and too deep nesting are refused. Objects
+    with a repeated key are marked (see :func:`repeated_keys`): the row they are is named."""
+    if not body.strip():
+        raise RequestError("the body is empty: send a JSON object or an array of objects")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -178,6 +196,8 @@ def parse_json(body: bytes) -> Any:  # noqa: ANN401 - any JSON value
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise RequestError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestError("the body is nested too deeply: rows are flat objects") from None
 
 
 def validate_rows(
@@ -200,15 +220,21 @@ def validate_rows(
         raise RequestError("no rows: send one object or a non-empty array of objects")
     if len(rows) > max_rows:
         raise TooManyRowsError(f"{len(rows)} rows, above serving.max_rows = {max_rows}")
-    try:
-        return adapter.validate_python(rows)
-    except ValidationError as exc:
-        errors = [_describe(error) for error in exc.errors(include_url=False)]
-        first = errors[0]
-        where = f"row {first['row']}" if first["row"] is not None else "the body"
-        field = f", field {first['field']!r}" if first["field"] is not None else ""
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise RequestError(f"{where}{field}: {first['message']}{more}", errors) from None
+    errors = [
+        {"row": index, "field": _short(key), "message": "given more than once", "type": "repeated"}
+        for index, row in enumerate(rows)
+        for key in repeated_keys(row)
+    ]
+    if not errors:
+        try:
+            return adapter.validate_python(rows)
+        except ValidationError as exc:
+            errors = [_describe(error) for error in exc.errors(include_url=False)]
+    first = errors[0]
+    where = f"row {first['row']}" if first["row"] is not None else "the body"
+    field = f", field {first['field']!r}" if first["field"] is not None else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    raise RequestError(f"{where}{field}: {first['message']}{more}", errors[:MAX_ERRORS])
 
 
 class TooManyRowsError(RequestError):
@@ -219,13 +245,20 @@ def _describe(error: dict[str, Any]) -> dict[str, Any]:
     loc = list(error["loc"])
     row = loc[0] if loc and isinstance(loc[0], int) else None
     rest = [str(part) for part in loc[1:] if not str(part).startswith(("function-", "nullable"))]
-    field = rest[0] if rest else None
-    message = error["msg"]
+    field = _short(rest[0]) if rest else None
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown field"
-    elif error["type"] == "model_type" or error["type"] == "dict_type":
+    elif error["type"] in ("model_type", "dict_type"):
         message = f"expected an object of fields, got {_json_type(error.get('input'))}"
+    elif error["type"].endswith("_type") and error.get("input", ...) is None:
+        message = f"{message}, got null (a value is required)"
     return {"row": row, "field": field, "message": message, "type": error["type"]}
+
+
+def _short(name: str, limit: int = 100) -> str:
+    """A field name as an error shows it (a client's unknown key may be megabytes long)."""
+    return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
 
 
 def _json_type(value: Any) -> str:  # noqa: ANN401
