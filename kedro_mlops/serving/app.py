@@ -142,6 +142,7 @@ class _Measure:
     def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._paths: frozenset[str] | None = None  # the app's routes (all without parameters)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,9 +169,20 @@ class _Measure:
                 scope, receive, send
             )
         finally:
-            path = getattr(scope.get("route"), "path", None) or "unmatched"
+            path = self._route(scope)
             self.metrics.requests.labels(path, scope["method"], str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+    def _route(self, scope: Scope) -> str:
+        """The route's path (FastAPI sets ``scope["route"]`` for its API routes only, not for
+        ``/docs`` or ``/openapi.json``); ``unmatched`` for any other path."""
+        route = getattr(scope.get("route"), "path", None)
+        if route:
+            return route
+        if self._paths is None:
+            self._paths = frozenset(getattr(r, "path", "") for r in scope["app"].routes)
+        return scope["path"] if scope["path"] in self._paths else "unmatched"
 
 
 def create_app(  # noqa: PLR0915 - one closure per route reads best

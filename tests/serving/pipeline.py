@@ -85,7 +85,7 @@ def fit_model(seed: int = 0, c: float = 1.0) -> Any:  # noqa: ANN401
     from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
 
     rows = prepare_batch(raw_rows(400, seed), DATASET)
-    target = (rows["monthly_charges"] / 120 + (rows["contract_type"] == "month-to-month") > 1.0)
+    target = rows["monthly_charges"] / 120 + (rows["contract_type"] == "month-to-month") > 1.0
     model = Pipeline(
         [
             (
@@ -94,9 +94,7 @@ def fit_model(seed: int = 0, c: float = 1.0) -> Any:  # noqa: ANN401
                     [
                         (
                             "numeric",
-                            Pipeline(
-                                [("impute", SimpleImputer()), ("scale", StandardScaler())]
-                            ),
+                            Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]),
                             NUMERIC,
                         ),
                         (

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import asyncio
+
+import pandas as pd
+import pytest
+
+from kedro_mlops.serving.batching import MicroBatcher, json_records, score_jobs
+from tests.serving.conftest import rows_of
+
+
+def alone(model, rows):
+    """What one request's rows give when scored on their own."""
+    return json_records(model.score(model.frame(rows)))
+
+
+def assert_same_predictions(records, expected):
+    """Same rows, ids and classes; probabilities equal but for the last bits (a row's float
+    arithmetic may differ with the batch it is vectorised in)."""
+    assert [{k: v for k, v in r.items() if k != "probability"} for r in records] == [
+        {k: v for k, v in r.items() if k != "probability"} for r in expected
+    ]
+    assert [r["probability"] for r in records] == pytest.approx(
+        [r["probability"] for r in expected], abs=1e-12
+    )
+
+
+def run_concurrently(batcher: MicroBatcher, requests: list[list[dict]]) -> list[object]:
+    async def main() -> list[object]:
+        try:
+            return await asyncio.gather(
+                *(batcher.score(rows) for rows in requests), return_exceptions=True
+            )
+        finally:
+            batcher.close()
+
+    return asyncio.run(main())
+
+
+def test_concurrent_requests_are_scored_together_and_split_back(model):
+    rows = rows_of(30)
+    requests = [rows[0:1], rows[1:4], rows[4:5], rows[5:15], rows[15:30]]
+    batches: list[int] = []
+    batcher = MicroBatcher(
+        lambda: model, max_wait_s=0.5, on_batch=lambda _m, frame, _out: batches.append(len(frame))
+    )
+    results = run_concurrently(batcher, requests)
+    assert sum(batches) == 30
+    assert len(batches) < len(requests)  # at least two requests shared a call
+    for request, result in zip(requests, results, strict=True):
+        assert result.model is model
+        assert_same_predictions(result.records, alone(model, request))
+        assert [record["customer_id"] for record in result.records] == [
+            row["customer_id"] for row in request
+        ]
+
+
+def test_a_bad_request_fails_alone(model):
+    rows = rows_of(6)
+    bad = [{**rows[2], "signup_date": "not a date"}]  # past validation, the pipeline refuses it
+    requests = [rows[0:2], bad, rows[3:6]]
+    batches: list[int] = []
+    batcher = MicroBatcher(
+        lambda: model, max_wait_s=0.5, on_batch=lambda _m, frame, _out: batches.append(len(frame))
+    )
+    first, failed, last = run_concurrently(batcher, requests)
+    assert isinstance(failed, ValueError)
+    assert "not a date" in str(failed)
+    assert_same_predictions(first.records, alone(model, rows[0:2]))
+    assert_same_predictions(last.records, alone(model, rows[3:6]))
+    assert sorted(batches) == [2, 3]  # the batch failed, then each request alone
+
+
+def test_the_batch_takes_the_model_current_when_it_starts(model):
+    from tests.serving.pipeline import serving_model  # noqa: PLC0415
+
+    models = iter([model, serving_model("2", c=0.01)])
+    batcher = MicroBatcher(lambda: next(models), max_wait_s=0)
+
+    async def main() -> list[object]:
+        try:
+            first = await batcher.score(rows_of(1))
+            second = await batcher.score(rows_of(1))
+            return [first, second]
+        finally:
+            batcher.close()
+
+    first, second = asyncio.run(main())
+    assert (first.model.meta.version, second.model.meta.version) == ("1", "2")
+    assert first.records != second.records  # the second model scores differently
+
+
+def test_a_failing_recorder_does_not_fail_requests(model, caplog):
+    def broken(_model, _frame, _output):
+        raise OSError("disk full")
+
+    (result,) = score_jobs(model, [rows_of(2)], broken)
+    assert result == alone(model, rows_of(2))
+    assert "could not record a scored batch" in caplog.text
+    assert "disk full" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        (
+            pd.DataFrame({"a": [1, 2], "b": ["x", None], "c": [0.5, float("nan")]}),
+            [{"a": 1, "b": "x", "c": 0.5}, {"a": 2, "b": None, "c": None}],
+        ),
+        (
+            pd.DataFrame({"when": pd.to_datetime(["2025-01-01", None]), "n": [True, False]}),
+            [{"when": pd.Timestamp("2025-01-01"), "n": True}, {"when": None, "n": False}],
+        ),
+        (pd.DataFrame({"a": []}), []),
+    ],
+)
+def test_json_records(frame, expected):
+    records = json_records(frame)
+    assert records == expected
+    assert all(
+        type(value) in (int, float, str, bool, type(None), pd.Timestamp)
+        for record in records
+        for value in record.values()
+    )
