@@ -31,7 +31,7 @@ def prepare_batch(batch: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
 
 
 def predict(
-    model: Any,  # noqa: ANN401 - a fitted sklearn Pipeline
+    model: Any,
     model_info: dict[str, Any],
     batch: pd.DataFrame,
     dataset: dict[str, Any],
@@ -76,7 +76,7 @@ def raw_rows(n: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def fit_model(seed: int = 0, c: float = 1.0) -> Any:  # noqa: ANN401
+def fit_model(seed: int = 0, c: float = 1.0) -> Any:
     """A fitted sklearn Pipeline (imputation, one-hot, logistic regression) on raw_rows."""
     from sklearn.compose import ColumnTransformer  # noqa: PLC0415
     from sklearn.impute import SimpleImputer  # noqa: PLC0415
@@ -121,7 +121,7 @@ def fit_model(seed: int = 0, c: float = 1.0) -> Any:  # noqa: ANN401
     return model.fit(features, np.where(target, "yes", "no"))
 
 
-def inference_pipeline() -> Any:  # noqa: ANN401 - a kedro Pipeline
+def inference_pipeline() -> Any:
     from kedro.pipeline import Pipeline, node  # noqa: PLC0415
 
     return Pipeline(
@@ -153,7 +153,7 @@ SIGNATURE = [
 ]
 
 
-def serving_model(version: str = "1", *, seed: int = 0, c: float = 1.0) -> Any:  # noqa: ANN401
+def serving_model(version: str = "1", *, seed: int = 0, c: float = 1.0) -> Any:
     """A ``ServingModel`` of :func:`inference_pipeline`, as a registry version would give."""
     from kedro_mlops.serving.model import ModelMeta, from_pipeline  # noqa: PLC0415
 

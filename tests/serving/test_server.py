@@ -118,6 +118,6 @@ def test_an_address_not_of_this_host_is_a_clear_error():
 
 
 def test_settings_travel_to_worker_processes(monkeypatch):
-    settings = ServeSettings(model_uri="models:/churn@champion", max_rows=5, bundle="/tmp/b")
+    settings = ServeSettings(model_uri="models:/churn@champion", max_rows=5, bundle="model-bundle")
     monkeypatch.setenv("KEDRO_MLOPS_SERVE", settings.to_env())
     assert ServeSettings.from_env() == settings
