@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -312,11 +313,22 @@ def package(  # noqa: PLR0917 - click passes every option
         base_env=getattr(loader, "base_env", None) or "base",
     )
     with tempfile.TemporaryDirectory(prefix="kedro-mlops-model-") as scratch:
-        serve_model = (
-            _serve_model(context, config, model_uri, Path(scratch))
-            if SERVE_IMAGE in options.pipelines
-            else None
-        )
+        serve_model = None
+        if SERVE_IMAGE in options.pipelines:
+            from kedro_mlops.serving.source import ModelSourceError  # noqa: PLC0415
+
+            try:
+                serve_model = _serve_model(context, config, model_uri, Path(scratch))
+            except ModelSourceError as exc:
+                if SERVE_IMAGE in _split(pipelines) or model_uri:  # asked for by name
+                    raise
+                click.echo(
+                    f"  left out the {SERVE_IMAGE!r} image: no model to put inside yet "
+                    f"({exc.message})",
+                    err=True,
+                )
+                kept = [name for name in options.pipelines if name != SERVE_IMAGE]
+                options = dataclasses.replace(options, pipelines=kept)
         result = packaging.write_context(project, options, echo=click.echo, serve_model=serve_model)
     where = (
         result.directory.relative_to(project_path)

@@ -173,7 +173,6 @@ class _Measure:
             self.metrics.requests.labels(path, scope["method"], str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
 
-
     def _route(self, scope: Scope) -> str:
         """The route's path (FastAPI sets ``scope["route"]`` for its API routes only, not for
         ``/docs`` or ``/openapi.json``); ``unmatched`` for any other path."""

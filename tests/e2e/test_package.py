@@ -13,12 +13,15 @@ import os
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
 
+from tests.conftest import free_port
 from tests.e2e.conftest import copy_project, git_commit
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +95,9 @@ def test_package_without_a_container_engine(venv, project, tmp_path):
     assert re.search(r"docker build --target deps --tag bar-demo-deps:[0-9a-f]{12} dist/mlops", out)
     for pipeline in PIPELINES:
         assert f"bar-demo-{pipeline}:0.1" in out
+    # no model in this copy yet: the serving image (packaging.pipelines) is left out, saying why
+    assert "left out the 'serve' image: no model to put inside yet (cannot load 'model'" in out
+    assert "bar-demo-serve" not in out
     context = path / "dist" / "mlops"
     assert (context / "project" / "bar_demo-0.1-py3-none-any.whl").is_file()
     assert (context / "conf" / "base" / "catalog.yml").is_file()
@@ -153,6 +159,7 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
     images = {pipeline: f"bar-demo-{pipeline}:{tag}" for pipeline in PIPELINES}
     package = (
         "kedro", "mlops", "package", "--build", "--builder", "podman",
+        *(f"--pipeline={pipeline}" for pipeline in PIPELINES),
         "--base-image", BASE_IMAGE, "--wheels", "--tag", tag,
     )  # fmt: skip
     result = venv.run(*package, cwd=path, timeout=1500)
@@ -310,3 +317,89 @@ def test_builder_failure_shows_its_error(venv, project, tmp_path, podman):
     assert "Last lines of its output:" in out
     assert missing in out.split("Last lines of its output:")[1]  # the builder's own words
     assert (path / "dist" / "mlops" / "Dockerfile").is_file()
+
+
+def _wait_ready(url: str, process_alive: callable, timeout: float = 60) -> float:
+    """Seconds until ``url`` answers 200."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
+                if answer.status == 200:  # noqa: PLR2004
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        assert process_alive(), "the container stopped before it was ready"
+        time.sleep(0.05)
+    raise AssertionError(f"{url} not ready after {timeout} s")
+
+
+def test_serving_image_runs_alone_with_the_model_inside(venv, project, tmp_path, podman):
+    """`serve` image: built from the champion, run with no volume and no tracking server, it
+    answers exactly the batch pipeline's predictions."""
+    path = tmp_path / "bar-demo"
+    shutil.copytree(project, path, ignore=shutil.ignore_patterns("dist", "__pycache__"))
+    tag = f"e2e-serve-{os.getpid()}"
+    image = f"bar-demo-serve:{tag}"
+    package = (
+        "kedro", "mlops", "package", "--build", "--builder", "podman", "--pipeline", "serve",
+        "--base-image", BASE_IMAGE, "--wheels", "--tag", tag,
+    )  # fmt: skip
+    result = venv.run(*package, cwd=path, timeout=1500)
+    out = output_of(result)
+    name = f"serve-{os.getpid()}"
+    try:
+        assert result.returncode == 0, out[-6000:]
+        assert f"Built with podman: {image}" in out
+        assert "bar-demo-deps:" not in out  # the dependency image of the pipelines is not needed
+        assert f"Serve: podman run --rm -p 8080:8080 {image}" in out
+        (meta,) = json.loads(_podman("image", "inspect", image).stdout)
+        config, labels = meta["Config"], meta["Config"]["Labels"]
+        assert config["User"] == f"{UID}:{UID}"
+        assert labels["org.kedro.model.name"] == "bar_demo"
+        champion = mlflow.MlflowClient(
+            f"sqlite:///{path / 'mlflow.db'}"
+        ).get_model_version_by_alias("bar_demo", "champion")
+        assert labels["org.kedro.model.version"] == str(champion.version)
+        assert labels["org.kedro.model.run_id"] == champion.run_id
+        assert "8080/tcp" in config["ExposedPorts"]
+        assert meta["Healthcheck"]["Test"][-1].endswith("/health', timeout=4)")
+        # only what online inference needs
+        missing = _podman(
+            "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c",
+            "import importlib.util as u; print([m for m in ('mlflow', 'evidently', 'matplotlib',"
+            " 'plotly', 'pyarrow', 'kedro_mlflow', 'sklearn', 'fastapi') if u.find_spec(m)])",
+        )  # fmt: skip
+        assert missing.stdout.strip() == "['sklearn', 'fastapi']", output_of(missing)
+
+        # no volume, no tracking server: the model is inside
+        port = free_port()
+        started = _podman(
+            "run", "-d", "--name", name, "--network", "host", image, "--port", str(port)
+        )
+        assert started.returncode == 0, output_of(started)
+
+        def alive() -> bool:
+            state = _podman("inspect", "--format", "{{.State.Running}}", name).stdout.strip()
+            return state == "true"
+
+        waited = _wait_ready(f"http://127.0.0.1:{port}/ready", alive)
+        batch = pd.read_csv(path / "data" / "01_raw" / "production_batch.csv")
+        body = batch.to_json(orient="records").encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"http://127.0.0.1:{port}/predict",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
+            served = json.loads(answer.read())
+        assert served["model"]["version"] == str(champion.version)
+        got = pd.DataFrame(served["predictions"])
+        expected = pd.read_csv(path / "data" / "07_model_output" / "predictions.csv")
+        assert got["customer_id"].tolist() == expected["customer_id"].tolist()
+        assert got["prediction"].tolist() == expected["prediction"].tolist()
+        assert (got["probability"] - expected["probability"]).abs().max() < 1e-9
+        print(f"serving image ready in {waited:.1f} s")  # noqa: T201 - shown with -s
+    finally:
+        _podman("rm", "--force", name)
+        _podman("rmi", "--force", image)
