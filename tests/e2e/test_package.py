@@ -325,7 +325,7 @@ def _wait_ready(url: str, process_alive: callable, timeout: float = 60) -> float
     while time.monotonic() - started < timeout:
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:  # noqa: PLR2004
+                if answer.status == 200:
                     return time.monotonic() - started
         except OSError:
             pass
@@ -386,7 +386,7 @@ def test_serving_image_runs_alone_with_the_model_inside(venv, project, tmp_path,
         waited = _wait_ready(f"http://127.0.0.1:{port}/ready", alive)
         batch = pd.read_csv(path / "data" / "01_raw" / "production_batch.csv")
         body = batch.to_json(orient="records").encode()
-        request = urllib.request.Request(  # noqa: S310 - loopback
+        request = urllib.request.Request(
             f"http://127.0.0.1:{port}/predict",
             data=body,
             headers={"Content-Type": "application/json"},
@@ -399,7 +399,7 @@ def test_serving_image_runs_alone_with_the_model_inside(venv, project, tmp_path,
         assert got["customer_id"].tolist() == expected["customer_id"].tolist()
         assert got["prediction"].tolist() == expected["prediction"].tolist()
         assert (got["probability"] - expected["probability"]).abs().max() < 1e-9
-        print(f"serving image ready in {waited:.1f} s")  # noqa: T201 - shown with -s
+        print(f"serving image ready in {waited:.1f} s")  # shown with -s
     finally:
         _podman("rm", "--force", name)
         _podman("rmi", "--force", image)
