@@ -9,6 +9,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/churn-demo
+DEMO_PORT := 18765
+DEMO_ROW := {"customer_id": 1, "signup_date": "2025-08-18", "tenure_months": 28, "monthly_charges": 100.12, "total_charges": 2789.17, "num_support_calls": 4, "age": 53, "contract_type": "month-to-month", "internet_service": "fiber", "payment_method": "electronic-check", "region": "north", "paperless_billing": "yes"}
 export KEDRO_DISABLE_TELEMETRY := 1
 
 .PHONY: demo test lint format install clean benchmark benchmark-image
@@ -36,6 +38,15 @@ demo: $(STAMP)
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
 	@echo "Container images (build context; add --build where docker, podman or buildah is installed):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops package 2>/dev/null | sed 's/^/  /'
+	@echo "Online serving (kedro mlops serve, the champion behind a typed REST API):"
+	@cd $(DEMO_PROJECT) && { PATH="$(BIN):$$PATH" $(BIN)/kedro mlops serve --port $(DEMO_PORT) >serve.log 2>&1 & echo $$! >serve.pid; }
+	@for i in $$(seq 1 150); do curl -sf localhost:$(DEMO_PORT)/ready >/dev/null && break; sleep 0.2; done
+	@echo '  POST /predict $(DEMO_ROW)' && echo -n "  -> " && curl -s localhost:$(DEMO_PORT)/predict \
+		-H 'Content-Type: application/json' -d '$(DEMO_ROW)' && echo
+	@echo -n "  POST /predict with a bad field -> " && curl -s localhost:$(DEMO_PORT)/predict \
+		-H 'Content-Type: application/json' -d '{"customer_id": 1}' | head -c 160 && echo " ..."
+	@kill $$(cat $(DEMO_PROJECT)/serve.pid) && rm -f $(DEMO_PROJECT)/serve.pid
+	@echo "  (docs: http://127.0.0.1:8080/docs while \`kedro mlops serve\` runs; served rows: data/07_model_output/served/)"
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)

@@ -140,6 +140,8 @@ def build_app(model: ServingModel, settings: ServeSettings) -> FastAPI:
     from kedro_mlops.serving.app import Limits, ModelHolder, create_app  # noqa: PLC0415
     from kedro_mlops.serving.traffic import TrafficLog, csv_partitions  # noqa: PLC0415
 
+    # Node.run logs every call at INFO: here that is once per request, on the request path
+    logging.getLogger("kedro.pipeline.node").setLevel(logging.WARNING)
     holder = ModelHolder(model)
     traffic = TrafficLog(csv_partitions(Path(settings.log_dir))) if settings.log_dir else None
     limits = Limits(

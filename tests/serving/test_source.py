@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import mlflow
+import pytest
+
+from kedro_mlops.config import GateConfig
+from kedro_mlops.serving.source import (
+    ModelSourceError,
+    alias_version,
+    default_model_uri,
+    load_from_mlflow,
+    resolve_model_uri,
+)
+from kedro_mlops.tracking.registry import register_and_gate
+from tests.tracking.test_registry import client, train  # noqa: F401 - the fixture
+
+
+def test_resolve_model_uri(client):  # noqa: F811 - the fixture
+    _uri, run_id = train(0.8)
+    register_and_gate(client, _uri, run_id, "churn", GateConfig())
+    resolved = resolve_model_uri(client, "models:/churn@champion")
+    assert resolved == {
+        "model_uri": "models:/churn@champion",
+        "registered_model": "churn",
+        "registered_version": "1",
+        "run_id": run_id,
+    }
+    assert resolve_model_uri(client, "models:/churn/1")["registered_version"] == "1"
+    assert resolve_model_uri(client, "runs:/abc/model") == {"model_uri": "runs:/abc/model"}
+    assert resolve_model_uri(client, "models:/m-123") == {"model_uri": "models:/m-123"}
+    with pytest.raises(ModelSourceError, match="does not resolve"):
+        resolve_model_uri(client, "models:/churn@nope")
+    with pytest.raises(ModelSourceError, match=r"'models:/churn/7' does not resolve"):
+        resolve_model_uri(client, "models:/churn/7")
+
+
+def test_alias_version_follows_the_alias(client):  # noqa: F811
+    gate = GateConfig()
+    register_and_gate(client, *train(0.8), "churn", gate)
+    assert alias_version(client, "models:/churn@champion") == "1"
+    register_and_gate(client, *train(0.9), "churn", gate)
+    assert alias_version(client, "models:/churn@champion") == "2"
+    assert alias_version(client, "models:/churn/1") is None
+    assert alias_version(client, "runs:/abc/model") is None
+
+
+def test_default_model_uri(client):  # noqa: F811
+    assert default_model_uri(client, "churn", "nowhere") is None
+    mlflow.set_experiment("churn-experiment")
+    uri, run_id = train(0.8)
+    assert default_model_uri(client, "churn", "churn-experiment") == uri  # the newest logged
+    register_and_gate(client, uri, run_id, "churn", GateConfig())
+    assert default_model_uri(client, "churn", "churn-experiment") == "models:/churn@champion"
+
+
+def test_a_model_that_is_not_a_kedro_pipeline_is_refused(client):  # noqa: F811
+    register_and_gate(client, *train(0.8), "churn", GateConfig())
+    with pytest.raises(ModelSourceError) as raised:
+        load_from_mlflow(client, "models:/churn@champion")
+    assert str(raised.value) == (
+        "model 'models:/churn@champion' is not a Kedro pipeline model (logged by "
+        "pipeline_ml_factory)"
+    )
+
+
+def test_a_model_that_cannot_be_loaded_names_the_uri(client):  # noqa: F811
+    with pytest.raises(ModelSourceError, match=r"^cannot load model 'runs:/0123abcd/model': "):
+        load_from_mlflow(client, "runs:/0123abcd/model")
