@@ -1,3 +1,5 @@
+"""Where a serving model comes from, on a real MLflow registry (SQLite store)."""
+
 from __future__ import annotations
 
 import mlflow
@@ -16,8 +18,9 @@ from tests.tracking.test_registry import client, train  # noqa: F401 - the fixtu
 
 
 def test_resolve_model_uri(client):  # noqa: F811 - the fixture
+    gate = GateConfig()
     _uri, run_id = train(0.8)
-    register_and_gate(client, _uri, run_id, "churn", GateConfig())
+    register_and_gate(client, _uri, run_id, "churn", gate)
     resolved = resolve_model_uri(client, "models:/churn@champion")
     assert resolved == {
         "model_uri": "models:/churn@champion",
@@ -33,15 +36,22 @@ def test_resolve_model_uri(client):  # noqa: F811 - the fixture
     with pytest.raises(ModelSourceError, match=r"'models:/churn/7' does not resolve"):
         resolve_model_uri(client, "models:/churn/7")
 
-
-def test_alias_version_follows_the_alias(client):  # noqa: F811
-    gate = GateConfig()
-    register_and_gate(client, *train(0.8), "churn", gate)
+    # the alias a server watches
     assert alias_version(client, "models:/churn@champion") == "1"
     register_and_gate(client, *train(0.9), "churn", gate)
     assert alias_version(client, "models:/churn@champion") == "2"
     assert alias_version(client, "models:/churn/1") is None
     assert alias_version(client, "runs:/abc/model") is None
+
+    # models that cannot serve are refused with their URI
+    with pytest.raises(ModelSourceError) as raised:
+        load_from_mlflow(client, "models:/churn@champion")
+    assert str(raised.value) == (
+        "model 'models:/churn@champion' is not a Kedro pipeline model (logged by "
+        "pipeline_ml_factory)"
+    )
+    with pytest.raises(ModelSourceError, match=r"^cannot load model 'runs:/0123abcd/model': "):
+        load_from_mlflow(client, "runs:/0123abcd/model")
 
 
 def test_default_model_uri(client):  # noqa: F811
@@ -51,18 +61,3 @@ def test_default_model_uri(client):  # noqa: F811
     assert default_model_uri(client, "churn", "churn-experiment") == uri  # the newest logged
     register_and_gate(client, uri, run_id, "churn", GateConfig())
     assert default_model_uri(client, "churn", "churn-experiment") == "models:/churn@champion"
-
-
-def test_a_model_that_is_not_a_kedro_pipeline_is_refused(client):  # noqa: F811
-    register_and_gate(client, *train(0.8), "churn", GateConfig())
-    with pytest.raises(ModelSourceError) as raised:
-        load_from_mlflow(client, "models:/churn@champion")
-    assert str(raised.value) == (
-        "model 'models:/churn@champion' is not a Kedro pipeline model (logged by "
-        "pipeline_ml_factory)"
-    )
-
-
-def test_a_model_that_cannot_be_loaded_names_the_uri(client):  # noqa: F811
-    with pytest.raises(ModelSourceError, match=r"^cannot load model 'runs:/0123abcd/model': "):
-        load_from_mlflow(client, "runs:/0123abcd/model")
