@@ -326,6 +326,10 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/ping", summary="The process is alive (MLflow's scoring server route)")
+    async def ping() -> dict[str, str]:
+        return {"status": "ok"}
+
     @app.get("/ready", summary="A model is loaded and can score")
     async def ready() -> dict[str, Any]:
         return {"ready": True, "model": holder.model.meta.brief()}
@@ -436,10 +440,22 @@ def _mlflow_records(body: bytes, content_type: str, text_columns: list[str]) -> 
         )
     payload = data[keys[0]]
     if keys[0] == "dataframe_split":
-        return _split_records(payload)
-    if isinstance(payload, dict) and keys[0] == "inputs":
-        return _columnar_records(payload)
-    return payload
+        records = _split_records(payload)
+    elif isinstance(payload, dict) and keys[0] == "inputs":
+        records = _columnar_records(payload)
+    else:
+        records = payload
+    # MLflow's clients send a DataFrame's missing values as NaN (json.dumps of pandas' NaN), and
+    # MLflow's server reads them as missing: so do we (only here: /predict refuses NaN)
+    if b"NaN" in body and isinstance(records, list):
+        records = [_nan_as_null(row) for row in records]
+    return records
+
+
+def _nan_as_null(row: Any) -> Any:  # noqa: ANN401 - a row object, or anything a client sent
+    if not isinstance(row, dict) or repeated_keys(row):  # refused as it is when validated
+        return row
+    return {key: None if value != value else value for key, value in row.items()}  # noqa: PLR0124 - NaN
 
 
 def _csv_records(body: bytes, text_columns: list[str]) -> list[dict[str, Any]]:

@@ -257,6 +257,36 @@ def test_invocations_keeps_text_columns_as_text_in_csv(client):
     assert response.status_code == 200, response.text
 
 
+def test_invocations_reads_nan_as_missing_like_mlflow(client, model):
+    """MLflow's client sends a DataFrame's missing values as NaN literals."""
+    rows = [{**GOOD, "age": None, "region": None}, GOOD]
+    content = json.dumps({"dataframe_split": FRAME.head(0).to_dict(orient="split")})
+    nan = content.replace(
+        '"data": []',
+        '"data": ['
+        + ", ".join(json.dumps(list(row.values())).replace("null", "NaN") for row in rows)
+        + "]",
+    )
+    assert nan.count("NaN") == 2
+    response = client.post("/invocations", content=nan, headers={"content-type": JSON})
+    assert response.status_code == 200, response.text
+    expected = model.score(model.frame(rows))
+    pd.testing.assert_frame_equal(pd.DataFrame(response.json()["predictions"]), expected)
+    required = content.replace(
+        '"data": []',
+        '"data": ['
+        + json.dumps(list(GOOD.values())).replace(str(GOOD["tenure_months"]), "NaN")
+        + "]",
+    )
+    response = client.post("/invocations", content=required, headers={"content-type": JSON})
+    assert response.json() == mlflow_error(
+        "row 0, field 'tenure_months': Input should be a valid number" + NULL
+    )
+    repeated = b'{"dataframe_records": [{"age": NaN, "age": 1}]}'
+    response = client.post("/invocations", content=repeated, headers={"content-type": JSON})
+    assert response.json() == mlflow_error("row 0, field 'age': given more than once")
+
+
 def mlflow_error(message: str) -> dict:
     return {"error_code": "BAD_REQUEST", "message": message}
 
@@ -319,6 +349,7 @@ def test_bad_invocations(client, model, content, content_type, status, message):
 # ------------------------------------------------------------------ the other routes
 def test_health_ready_and_metadata(client, model):
     assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ping").json() == {"status": "ok"}  # what MLflow's clients wait for
     assert client.get("/ready").json() == {
         "ready": True,
         "model": {"name": "churn", "version": "1", "run_id": "run1"},
