@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from kedro_mlops import packaging as packaging_types
     from kedro_mlops.config import MlopsConfig
+    from kedro_mlops.serving.model import ServingModel
 
 
 @click.group(name="kedro-mlops")
@@ -417,9 +418,7 @@ def serve(  # noqa: PLR0917 - click passes every option
     env: str | None,
 ) -> None:
     """Serve the model behind a typed REST API: /predict, /invocations, /docs, /metrics."""
-    from kedro.framework.project import pipelines  # noqa: PLC0415
-
-    from kedro_mlops.serving.project import load_project_model, traffic_directory  # noqa: PLC0415
+    from kedro_mlops.serving.project import traffic_directory  # noqa: PLC0415
     from kedro_mlops.serving.server import ServeSettings, check_port  # noqa: PLC0415
     from kedro_mlops.serving.server import serve as run_server  # noqa: PLC0415
 
@@ -428,14 +427,7 @@ def serve(  # noqa: PLR0917 - click passes every option
     host = host or serving.host
     port = port or serving.port
     check_port(host, port)  # before the model loads: a busy port is found in a second
-    model = load_project_model(
-        serving,
-        model_uri=model_uri,
-        model_name=_model_name(context, config),
-        experiment=context.mlflow.tracking.experiment.name,
-        pipelines=dict(pipelines),
-        catalog=context.catalog,
-    )
+    model = _project_model(context, config, model_uri)
     log_dir = (
         traffic_directory(context.catalog, serving.log_dataset, Path(metadata.project_path))
         if serving.log_predictions
@@ -463,19 +455,9 @@ def _serve_model(
     context: KedroContext, config: MlopsConfig, model_uri: str | None, scratch: Path
 ) -> packaging_types.ServeModel:
     """The model the serving image carries, saved under ``scratch``."""
-    from kedro.framework.project import pipelines  # noqa: PLC0415
-
     from kedro_mlops.packaging import ServeModel  # noqa: PLC0415
-    from kedro_mlops.serving.project import load_project_model  # noqa: PLC0415
 
-    model = load_project_model(
-        config.serving,
-        model_uri=model_uri,
-        model_name=_model_name(context, config),
-        experiment=context.mlflow.tracking.experiment.name,
-        pipelines=dict(pipelines),
-        catalog=context.catalog,
-    )
+    model = _project_model(context, config, model_uri)
     meta = model.meta
     return ServeModel(
         bundle=model.save_bundle(scratch / "model"),
@@ -484,4 +466,23 @@ def _serve_model(
         run_id=meta.run_id,
         git_sha=meta.git_sha,
         model_uri=meta.model_uri,
+    )
+
+
+def _project_model(
+    context: KedroContext, config: MlopsConfig, model_uri: str | None
+) -> ServingModel:
+    """The model ``serve`` and the serving image use: the option, the config, else the default
+    chain (champion, newest logged model, local files)."""
+    from kedro.framework.project import pipelines  # noqa: PLC0415
+
+    from kedro_mlops.serving.project import load_project_model  # noqa: PLC0415
+
+    return load_project_model(
+        config.serving,
+        model_uri=model_uri,
+        model_name=_model_name(context, config),
+        experiment=context.mlflow.tracking.experiment.name,
+        pipelines=dict(pipelines),
+        catalog=context.catalog,
     )
