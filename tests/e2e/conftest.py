@@ -34,14 +34,8 @@ class Env:
 
     bin: Path
 
-    def run(
-        self,
-        *args: str,
-        cwd: Path,
-        offline: bool = False,
-        env: dict[str, str] | None = None,
-        timeout: int = 600,
-    ) -> subprocess.CompletedProcess[str]:
+    def environ(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of this virtualenv's commands (``env`` may replace any of it)."""
         environ = {
             key: value
             for key, value in os.environ.items()
@@ -53,11 +47,24 @@ class Env:
             COLUMNS="200",  # rich wraps log lines at 80 columns otherwise
         )
         environ.update(env or {})  # may replace any of the above, PATH included
-        command = [str(self.bin / args[0]) if (self.bin / args[0]).exists() else args[0], *args[1:]]
+        return environ
+
+    def command(self, *args: str) -> list[str]:
+        """``args`` with its program taken from this virtualenv when it has it."""
+        return [str(self.bin / args[0]) if (self.bin / args[0]).exists() else args[0], *args[1:]]
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        offline: bool = False,
+        env: dict[str, str] | None = None,
+        timeout: int = 600,
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*(OFFLINE if offline else []), *command],
+            [*(OFFLINE if offline else []), *self.command(*args)],
             cwd=cwd,
-            env=environ,
+            env=self.environ(env),
             capture_output=True,
             text=True,
             timeout=timeout,
