@@ -8,6 +8,7 @@ shows the typed row. A malformed request is always answered 4xx.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -215,7 +216,13 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     async def lifespan(_app: FastAPI):  # noqa: ANN202
         if on_start:
             on_start()
+        # what is loaded by now (libraries, the model: ~400,000 objects for the starter's) is
+        # left out of garbage collection: a full collection over it stalls every request in
+        # flight for ~0.3 s, the p99 of a busy server
+        gc.collect()
+        gc.freeze()
         yield
+        gc.unfreeze()
         batcher.close()
         if on_stop:
             on_stop()
