@@ -224,6 +224,7 @@ def test_the_champion_moves_mid_load(server, venv):
     current = champion(server.path)
     # a new version of the champion's logged model (registering needs no new training run)
     new = mlflow.MlflowClient().create_model_version(MODEL, current.source, current.run_id)
+    before, after = str(current.version), str(new.version)
     stop = threading.Event()
     results = []
     loader = threading.Thread(
@@ -240,12 +241,10 @@ def test_the_champion_moves_mid_load(server, venv):
     )
     loader.start()
     try:
-        promoted = venv.ok("kedro", "mlops", "promote", "--version", new.version, cwd=server.path)
-        assert f"{MODEL}@champion -> version {new.version} (was version {current.version})" in (
-            promoted.stdout
-        )
+        promoted = venv.ok("kedro", "mlops", "promote", "--version", after, cwd=server.path)
+        assert f"{MODEL}@champion -> version {after} (was version {before})" in (promoted.stdout)
         deadline = time.monotonic() + 60
-        while server.get("/metadata").json()["model"]["version"] != new.version:
+        while server.get("/metadata").json()["model"]["version"] != after:
             assert time.monotonic() < deadline, server.log()[-3000:]
             time.sleep(0.2)
         time.sleep(1)  # answers keep coming from the new version
@@ -256,13 +255,13 @@ def test_the_champion_moves_mid_load(server, venv):
     assert run.failures == []
     assert set(run.statuses) == {200}
     versions = run.versions
-    assert versions[0] == current.version and versions[-1] == new.version
-    switched = versions.index(new.version)
-    assert set(versions[switched + 16 :]) == {new.version}  # only requests in flight finish late
+    assert versions[0] == before and versions[-1] == after
+    switched = versions.index(after)
+    assert set(versions[switched + 16 :]) == {after}  # only requests in flight finish late
     metadata = server.get("/metadata").json()["model"]
-    assert (metadata["version"], metadata["aliases"]) == (new.version, ["champion"])
+    assert (metadata["version"], metadata["aliases"]) == (after, ["champion"])
     assert 'kedro_mlops_model_reloads_total{result="swapped"} 1.0' in server.get("/metrics").text
-    assert f"now serving version {new.version} (was {current.version})" in server.log()
+    assert f"now serving version {after} (was {before})" in server.log()
 
 
 def short_error(result: subprocess.CompletedProcess[str]) -> str:
