@@ -63,7 +63,7 @@ class ModelHolder:
     def __init__(self, model: ServingModel) -> None:
         self._model = model
         self._lock = threading.Lock()
-        self.adapter = model.schema.adapter()
+        self.validator = model.schema.validator()
         self.listeners: list[Callable[[ServingModel, ServingModel], None]] = []
 
     @property
@@ -74,7 +74,7 @@ class ModelHolder:
         with self._lock:
             old, self._model = self._model, model
             if model.schema != old.schema:
-                self.adapter = model.schema.adapter()
+                self.validator = model.schema.validator()
         for listener in self.listeners:
             listener(old, model)
 
@@ -293,10 +293,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         if not _is_json(request.headers.get("content-type", "")):
             return problem(415, "send the rows as application/json")
         try:
-            body = parse_json(await read_body(request))
-            rows = validate_rows(
-                holder.adapter, [body] if isinstance(body, dict) else body, max_rows=limits.max_rows
-            )
+            rows = holder.validator.body(await read_body(request), max_rows=limits.max_rows)
         except RequestError as exc:
             return problem(status_of(exc), exc)
         try:
@@ -318,7 +315,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         try:
             body = await read_body(request)
             records = _mlflow_records(body, content_type, text_columns)
-            rows = validate_rows(holder.adapter, records, max_rows=limits.max_rows)
+            rows = validate_rows(holder.validator.rows, records, max_rows=limits.max_rows)
         except BodyTooLargeError as exc:
             return _mlflow_error(413, exc.message)
         except RequestError as exc:

@@ -2,7 +2,8 @@
 
 Scoring through the inference pipeline has a fixed cost per call (pandas and scikit-learn set-up)
 that dominates 1-row requests. One worker thread scores; every request that queued meanwhile (up
-to ``max_rows`` rows) goes into its next call, after waiting at most ``max_wait_s`` for company.
+to ``max_rows`` rows) goes into its next call, after waiting at most ``max_wait_s`` for company
+when requests come together (the last batch held several).
 The request path only validates JSON: the DataFrame is built, scored and turned back into JSON-ready
 rows on the worker, once per batch. A batch that fails is scored again request by request, so one
 bad request never fails the others.
@@ -63,6 +64,7 @@ class MicroBatcher:
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._on_batch = on_batch
+        self._together = False  # the last batch held several requests
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(
@@ -89,17 +91,20 @@ class MicroBatcher:
         while True:
             jobs = [await self._queue.get()]
             rows = len(jobs[0].rows)
-            deadline = loop.time() + self._max_wait_s
+            # wait for company only when requests come together: a lone client's request (a
+            # 1,000-row one, say) is scored at once
+            deadline = loop.time() + (self._max_wait_s if self._together else 0.0)
             while rows < self._max_rows:
                 try:
                     job = self._queue.get_nowait()
                 except asyncio.QueueEmpty:
-                    if loop.time() >= deadline or self._max_wait_s <= 0:
+                    if loop.time() >= deadline:
                         break
                     await asyncio.sleep(0)  # let waiting requests reach the queue
                     continue
                 jobs.append(job)
                 rows += len(job.rows)
+            self._together = len(jobs) > 1
             model = self._current()  # one model for the whole batch, even mid-reload
             try:
                 results = await loop.run_in_executor(

@@ -8,6 +8,7 @@ signature when there is one (else from the columns' role). Pure: no I/O.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -102,6 +103,9 @@ class FeatureSchema:
     def adapter(self) -> TypeAdapter[list[Any]]:
         return TypeAdapter(list[self.row_type()])  # type: ignore[misc]
 
+    def validator(self) -> RowValidator:
+        return RowValidator(self)
+
     def request_schema(self) -> dict[str, Any]:
         """The OpenAPI/JSON schema of a ``/predict`` body: one row or a list of rows."""
         row = TypeAdapter(self.row_type()).json_schema(ref_template="#/components/schemas/{model}")
@@ -112,6 +116,57 @@ class FeatureSchema:
             ],
             "x-row": row,
         }
+
+
+# a key followed by blanks before its colon: the fast path's key count does not apply
+_SPACED_COLON = re.compile(rb'"\s+:')
+
+
+class RowValidator:
+    """Validates request bodies of a schema's rows.
+
+    Well-formed JSON takes a fast path: parsed and validated in one pass by pydantic-core, then
+    checked for repeated keys by counting them (pydantic keeps the last of a repeated key, we
+    refuse it). Anything else (any error, any doubt) takes the careful path: ``json`` with
+    repeated-key detection, then validation with messages naming the row and the field.
+    """
+
+    def __init__(self, schema: FeatureSchema) -> None:
+        row = schema.row_type()
+        self.rows: TypeAdapter[list[Any]] = TypeAdapter(list[row])  # type: ignore[valid-type]
+        self._one: TypeAdapter[Any] = TypeAdapter(row)
+        self._width = len(schema.columns)
+
+    def body(self, body: bytes, *, max_rows: int) -> list[dict[str, Any]]:
+        """The rows of a ``/predict`` body: one JSON object or an array of them.
+
+        Raises:
+            RequestError: naming what is wrong (the row and the field for field errors).
+            TooManyRowsError: above ``max_rows``.
+        """
+        rows = self._fast(body)
+        if rows is not None and len(rows) <= max_rows:
+            return rows
+        value = parse_json(body)
+        return validate_rows(
+            self.rows, [value] if isinstance(value, dict) else value, max_rows=max_rows
+        )
+
+    def _fast(self, body: bytes) -> list[dict[str, Any]] | None:
+        first = body.lstrip()[:1]
+        if first not in (b"{", b"["):
+            return None
+        try:
+            value = (self._one if first == b"{" else self.rows).validate_json(body)
+        except ValidationError:
+            return None
+        rows = [value] if first == b"{" else value
+        # every key of the text is a `"name":` (no blank before the colon): as many of them as
+        # fields in the rows means no key was repeated (a string value holding `":` only sends
+        # the body down the careful path)
+        if not rows or body.count(b'":') != len(rows) * self._width or _SPACED_COLON.search(body):
+            return None
+        return rows
 
 
 def _python_type(name: str) -> Any:  # noqa: ANN401 - a type or an Annotated type

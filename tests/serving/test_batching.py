@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pandas as pd
 import pytest
@@ -69,6 +70,21 @@ def test_a_bad_request_fails_alone(model):
     assert_same_predictions(first.records, alone(model, rows[0:2]))
     assert_same_predictions(last.records, alone(model, rows[3:6]))
     assert sorted(batches) == [2, 3]  # the batch failed, then each request alone
+
+
+def test_a_lone_request_does_not_wait_for_company(model):
+    batcher = MicroBatcher(lambda: model, max_wait_s=30)
+
+    async def main() -> float:
+        try:
+            await batcher.score(rows_of(1))  # the first call starts the worker
+            started = time.perf_counter()
+            await batcher.score(rows_of(1))
+            return time.perf_counter() - started
+        finally:
+            batcher.close()
+
+    assert asyncio.run(main()) < 10  # not the 30 s it could wait under concurrent traffic
 
 
 def test_the_batch_takes_the_model_current_when_it_starts(model):

@@ -231,3 +231,56 @@ def test_repeated_keys_are_named_with_their_row():
         {"row": 1, "field": "age", "message": "given more than once", "type": "repeated"},
         {"row": 1, "field": "region", "message": "given more than once", "type": "repeated"},
     ]
+
+
+VALIDATOR = SCHEMA.validator()
+ROW = json.dumps(GOOD)
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        (ROW, [GOOD]),
+        (f"[{ROW}, {ROW}]", [GOOD, GOOD]),
+        (f" \n [{ROW}]\n", [GOOD]),
+        (ROW.replace('"north"', r'"a \":\" b"'), [{**GOOD, "region": 'a ":" b'}]),
+        (ROW.replace('": ', '" : '), [GOOD]),
+        (ROW.replace('"age": null', '"age": 3'), [{**GOOD, "age": 3}]),
+    ],
+    ids=[
+        "object",
+        "array",
+        "blanks",
+        "value holding a key-like text",
+        "blank before colons",
+        "int",
+    ],
+)
+def test_validator_takes_any_valid_body(body, rows):
+    assert VALIDATOR.body(body.encode(), max_rows=2) == rows
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (ROW[:-1] + ', "region": "south"}', "row 0, field 'region': given more than once"),
+        (ROW[:-1] + ', "region" : "south"}', "row 0, field 'region': given more than once"),
+        (f"[{ROW}, {ROW[:-1]}, " + '"age": 1}]', "row 1, field 'age': given more than once"),
+        (ROW.replace("null", "NaN"), "row 0, field 'age': Input should be a finite number"),
+        ("[]", "no rows: send one object or a non-empty array of objects"),
+        ("7", "expected a JSON object (one row) or an array of objects, got a number"),
+        (
+            ROW.replace('"customer_id"', '"id"'),
+            "row 0, field 'customer_id': Field required (and 1 more)",
+        ),
+    ],
+)
+def test_validator_refuses_like_the_careful_path(body, message):
+    with pytest.raises(RequestError) as raised:
+        VALIDATOR.body(body.encode(), max_rows=2)
+    assert raised.value.message == message
+
+
+def test_validator_counts_rows():
+    with pytest.raises(TooManyRowsError, match=r"^3 rows, above serving.max_rows = 2$"):
+        VALIDATOR.body(f"[{ROW}, {ROW}, {ROW}]".encode(), max_rows=2)
