@@ -24,8 +24,8 @@ import asyncio
 import itertools
 import json
 import os
+import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +34,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON = {"content-type": "application/json"}
@@ -199,39 +203,83 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def _median_seconds(call: object, repeat: int) -> float:
-    call()  # type: ignore[operator] - warm
+def _seconds(call: Callable[[], object], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        call()  # type: ignore[operator]
+        call()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return times
 
 
-def _in_process(project: Path, model_uri: str, frame: object, repeat: int) -> dict[str, float]:
-    """Median seconds of the bare pipeline call on ``frame``: ours (library thread defaults
-    and one native thread, as the server runs it) and kedro-mlflow's model."""
+def _bare_calls(project: Path, model_uri: str, frame: object) -> dict[str, Callable[[], object]]:
+    """The bare pipeline call on ``frame`` in this process: ours (with the libraries' own native
+    thread count, and with one native thread as the server runs it) and kedro-mlflow's model."""
     import logging  # noqa: PLC0415
 
     import mlflow  # noqa: PLC0415
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    from threadpoolctl import ThreadpoolController  # noqa: PLC0415
 
     from kedro_mlops.serving.source import load_from_mlflow  # noqa: PLC0415
 
-    logging.disable(logging.INFO)  # Kedro's runner logs every node at INFO otherwise
+    logging.disable(logging.INFO)  # Kedro's runner and nodes log every call at INFO otherwise
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     sys.path.insert(0, str(project / "src"))
     served = load_from_mlflow(mlflow.MlflowClient(), model_uri)
     pipeline_model = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
-    figures = {"score (library threads)": _median_seconds(lambda: served.score(frame), repeat)}
-    with threadpool_limits(1):
-        figures["score (1 native thread)"] = _median_seconds(lambda: served.score(frame), repeat)
-    figures["KedroPipelineModel.predict"] = _median_seconds(
-        lambda: pipeline_model.predict(None, frame), repeat
-    )
-    logging.disable(logging.NOTSET)
-    return figures
+    threads = ThreadpoolController()
+
+    def one_thread() -> object:
+        with threads.limit(limits=1):
+            return served.score(frame)
+
+    calls = {
+        "ServingModel.score, library threads": lambda: served.score(frame),
+        "ServingModel.score, 1 native thread": one_thread,
+        "KedroPipelineModel.predict": lambda: pipeline_model.predict(None, frame),
+    }
+    for call in calls.values():
+        call()  # warm
+    return calls
+
+
+@dataclass
+class Arm:
+    name: str
+    command: list[str]
+    route: str
+    ready: str
+    one_row: list[bytes]
+    big: bytes
+    env: str | None = None  # a configuration environment written for the arm
+    started: float = 0.0
+    small: Load = field(default_factory=Load)
+    large: list[float] = field(default_factory=list)
+    bare: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _measure(arm: Arm, project: Path, scratch: Path, args: argparse.Namespace, bare) -> None:
+    """Start the arm's server; 1-row load at concurrency 16; then 1,000-row requests one at a
+    time, interleaved in rounds of 5 with the bare in-process calls (same moment, same load)."""
+    port = _free_port()
+    log = scratch / f"{arm.name.replace(' ', '-')}.log"
+    process = _start([part.format(port=port) for part in arm.command], project, log)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        arm.started = wait_ready(url + arm.ready, process)
+        load(url + arm.route, arm.one_row, concurrency=16, seconds=3)  # warm-up
+        arm.small = load(url + arm.route, arm.one_row, concurrency=16, seconds=args.seconds)
+        runs = [arm.small]
+        for _ in range(max(1, args.big // 5)):
+            runs.append(load(url + arm.route, [arm.big], concurrency=1, requests=5))
+            arm.large += runs[-1].latencies
+            for label, call in bare.items():
+                arm.bare.setdefault(label, []).extend(_seconds(call, 5))
+    finally:
+        _stop(process)
+    for run in runs:
+        if run.failures or set(run.statuses) != {200}:
+            sys.exit(f"{arm.name}: {run.statuses} {run.failures[:3]}\n{log.read_text()[-3000:]}")
 
 
 def main() -> None:
@@ -242,54 +290,50 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
-        project = args.project.resolve() if args.project else _generated_project(Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as directory:
+        scratch = Path(directory)
+        project = args.project.resolve() if args.project else _generated_project(scratch)
         model_uri = f"models:/{_package_name(project)}@champion"
         batch = pd.read_csv(project / "data" / "01_raw" / "production_batch.csv")
         rows = json.loads(batch.to_json(orient="records"))
         one_row = [json.dumps(row).encode() for row in rows]
         thousand = batch.head(1000)
-        big_ours = [json.dumps(rows[:1000]).encode()]
-        big_mlflow = [thousand.to_json(orient="split", index=False).join(
-            ['{"dataframe_split": ', "}"]).encode()]  # fmt: skip
-        kedro = str(Path(sys.executable).parent / "kedro")
-        arms = {
-            "kedro mlops serve": (
-                [kedro, "mlops", "serve", "--port", "{port}", "--reload-interval", "0"],
-                "/predict", "/ready", big_ours,
-            ),
-            "mlflow models serve": (
-                [str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", model_uri,
-                 "--env-manager", "local", "-h", "127.0.0.1", "-p", "{port}"],
-                "/invocations", "/ping", big_mlflow,
-            ),
-        }  # fmt: skip
-        results: dict[str, tuple[float, Load, Load]] = {}
-        for name, (command, route, ready, big) in arms.items():
-            port = _free_port()
-            log = Path(scratch) / f"{name.split()[0]}.log"
-            process = _start([part.format(port=port) for part in command], project, log)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                started = wait_ready(url + ready, process)
-                bodies = (
-                    one_row
-                    if route == "/predict"
-                    else [b'{"dataframe_records": [' + body + b"]}" for body in one_row]
-                )
-                load(url + route, bodies, concurrency=16, seconds=3)  # warm-up
-                small = load(url + route, bodies, concurrency=16, seconds=args.seconds)
-                large = load(url + route, big, concurrency=1, requests=args.big)
-            finally:
-                _stop(process)
-            for run in (small, large):
-                if run.failures or set(run.statuses) != {200}:
-                    sys.exit(
-                        f"{name}: {run.statuses} {run.failures[:3]}\n{log.read_text()[-3000:]}"
-                    )
-            results[name] = (started, small, large)
-        in_process = _in_process(project, model_uri, thousand, args.big)
-    _report(results, in_process, args)
+        bin_dir = Path(sys.executable).parent
+        serve = [
+            str(bin_dir / "kedro"),
+            "mlops",
+            "serve",
+            "--port",
+            "{port}",
+            "--reload-interval",
+            "0",
+        ]
+        arms = [
+            Arm("kedro mlops serve", serve, "/predict", "/ready", one_row,
+                json.dumps(rows[:1000]).encode()),
+            Arm("kedro mlops serve, no inference log", [*serve, "--env", NO_LOG], "/predict",
+                "/ready", one_row, json.dumps(rows[:1000]).encode(), env=NO_LOG),
+            Arm("mlflow models serve",
+                [str(bin_dir / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager",
+                 "local", "-h", "127.0.0.1", "-p", "{port}"],
+                "/invocations", "/ping",
+                [b'{"dataframe_records": [' + body + b"]}" for body in one_row],
+                b'{"dataframe_split": ' + thousand.to_json(orient="split", index=False).encode()
+                + b"}"),
+        ]  # fmt: skip
+        bare = _bare_calls(project, model_uri, thousand)
+        conf = project / "conf" / NO_LOG
+        conf.mkdir(exist_ok=True)
+        try:
+            (conf / "mlops.yml").write_text("serving:\n  log_predictions: false\n")
+            for arm in arms:
+                _measure(arm, project, scratch, args, bare)
+        finally:
+            shutil.rmtree(conf)
+    _report(arms, args)
+
+
+NO_LOG = "bench_no_inference_log"
 
 
 def _free_port() -> int:
@@ -300,39 +344,48 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _report(
-    results: dict[str, tuple[float, Load, Load]], in_process: dict[str, float], args: object
-) -> None:
-    ours_start, ours, ours_big = results["kedro mlops serve"]
-    mlflow_start, theirs, theirs_big = results["mlflow models serve"]
+def _report(arms: list[Arm], args: argparse.Namespace) -> None:
+    ours, quiet, theirs = arms
     ms = 1000
-    print(f"{'':34}{'kedro mlops serve':>20}{'mlflow models serve':>22}{'ratio':>10}")
-    lines = [
-        ("start to ready (s)", ours_start, mlflow_start, ours_start / mlflow_start),
-        ("1 row, c=16: requests/s", ours.rps, theirs.rps, ours.rps / theirs.rps),
-        ("1 row, c=16: p50 (ms)", ours.percentile(0.5) * ms, theirs.percentile(0.5) * ms,
-         ours.percentile(0.5) / theirs.percentile(0.5)),
-        ("1 row, c=16: p99 (ms)", ours.percentile(0.99) * ms, theirs.percentile(0.99) * ms,
-         ours.percentile(0.99) / theirs.percentile(0.99)),
-        ("1,000 rows, c=1: p50 (ms)", ours_big.percentile(0.5) * ms,
-         theirs_big.percentile(0.5) * ms, ours_big.percentile(0.5) / theirs_big.percentile(0.5)),
-    ]  # fmt: skip
-    for label, a, b, ratio in lines:
-        print(f"{label:34}{a:>20.1f}{b:>22.1f}{ratio:>9.2f}x")
-    count = f"{len(ours.latencies)} and {len(theirs.latencies)}"
-    print(f"requests: {count} 1-row, {args.big} 1,000-row each")
-    print("\n1,000 rows in process (median ms):")
-    for label, seconds in in_process.items():
-        print(f"  {label:32}{seconds * ms:>10.1f}")
-    reference = min(in_process["score (library threads)"], in_process["score (1 native thread)"])
+
+    def p(values: list[float], q: float = 0.5) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * ms
+
     print(
-        f"\n1 row, c=16: {ours.rps / theirs.rps:.1f}x MLflow's requests/s (goal >= 10x), "
-        f"p99 {ours.percentile(0.99) / theirs.percentile(0.99):.2f}x MLflow's (goal <= 0.2x)\n"
-        f"1,000 rows: served p50 {ours_big.percentile(0.5) / reference:.2f}x the bare in-process "
-        "ServingModel.score (goal <= 1.3x); KedroPipelineModel.predict in process: "
-        f"{in_process['KedroPipelineModel.predict'] / reference:.2f}x\n"
-        f"command: python benchmarks/serving.py {' '.join(sys.argv[1:])}".rstrip()
+        f"{'':30}" + "".join(f"{arm.name.replace('kedro mlops serve, ', ''):>22}" for arm in arms)
     )
+    table = [
+        ("start to ready (s)", [arm.started for arm in arms]),
+        ("1 row, c=16: requests/s", [arm.small.rps for arm in arms]),
+        ("1 row, c=16: p50 (ms)", [arm.small.percentile(0.5) * ms for arm in arms]),
+        ("1 row, c=16: p99 (ms)", [arm.small.percentile(0.99) * ms for arm in arms]),
+        ("1,000 rows, c=1: p50 (ms)", [p(arm.large) for arm in arms]),
+        ("1,000 rows, c=1: p99 (ms)", [p(arm.large, 0.99) for arm in arms]),
+    ]
+    for label, values in table:
+        print(f"{label:30}" + "".join(f"{value:>22.1f}" for value in values))
+    print(f"1-row requests: {', '.join(str(len(arm.small.latencies)) for arm in arms)}; "
+          f"1,000-row: {len(ours.large)} each")  # fmt: skip
+    print("\nbare in-process calls on the same 1,000 rows, interleaved with the requests (p50 ms):")
+    for label in ours.bare:
+        print(f"  {label:40}" + "".join(f"{p(arm.bare[label]):>10.1f}" for arm in arms))
+    print(
+        f"\n1 row, c=16: {ours.small.rps / theirs.small.rps:.1f}x MLflow's requests/s "
+        "(goal >= 10x), "
+        f"p99 {ours.small.percentile(0.99) / theirs.small.percentile(0.99):.2f}x MLflow's "
+        "(goal <= 0.2x)"
+    )
+    for arm in (ours, quiet):
+        reference = min(p(values) for label, values in arm.bare.items() if "ServingModel" in label)
+        kedro_mlflow = p(arm.bare["KedroPipelineModel.predict"])
+        print(
+            f"1,000 rows ({arm.name}): p50 {p(arm.large) / reference:.2f}x the bare "
+            f"ServingModel.score (goal <= 1.3x); KedroPipelineModel.predict in process "
+            f"{kedro_mlflow / reference:.2f}x; mlflow models serve "
+            f"{p(theirs.large) / reference:.2f}x"
+        )
+    print(f"command: python benchmarks/serving.py {' '.join(sys.argv[1:])}".rstrip())
 
 
 if __name__ == "__main__":

@@ -258,9 +258,9 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def score_rows(rows: list[dict[str, Any]]) -> Scored:
+    async def score_rows(rows: list[dict[str, Any]], hidden: tuple[str, ...] = ()) -> Scored:
         metrics.request_rows.observe(len(rows))
-        return await batcher.score(rows)
+        return await batcher.score(rows, hidden)
 
     def status_of(error: RequestError) -> int:
         return 413 if isinstance(error, (BodyTooLargeError, TooManyRowsError)) else 422
@@ -297,14 +297,11 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except RequestError as exc:
             return problem(status_of(exc), exc)
         try:
-            scored = await score_rows(rows)
+            scored = await score_rows(rows, MODEL_COLUMNS)
         except (ValueError, TypeError, KeyError) as exc:  # the pipeline refused these rows
             return problem(422, f"the inference pipeline refused the rows: {exc}")
-        predictions = [
-            {key: value for key, value in record.items() if key not in MODEL_COLUMNS}
-            for record in scored.records
-        ]
-        return _json({"model": scored.model.meta.brief(), "predictions": predictions})
+        brief = json.dumps(scored.model.meta.brief(), separators=(",", ":"))
+        return _json_text(f'{{"model":{brief},"predictions":{scored.json}}}')
 
     @app.post(
         "/invocations",
@@ -324,7 +321,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             scored = await score_rows(rows)
         except (ValueError, TypeError, KeyError) as exc:
             return _mlflow_error(400, f"the inference pipeline refused the rows: {exc}")
-        return _json({"predictions": scored.records})
+        return _json_text(f'{{"predictions":{scored.json}}}')
 
     @app.get("/health", summary="The process is alive")
     async def health() -> dict[str, str]:
@@ -384,20 +381,8 @@ def _add_row_schema(app: FastAPI, holder: ModelHolder) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _json(content: Any) -> Response:  # noqa: ANN401 - JSON-ready values
-    return Response(
-        json.dumps(content, separators=(",", ":"), default=_jsonable),
-        media_type="application/json",
-    )
-
-
-def _jsonable(value: Any) -> Any:  # noqa: ANN401
-    """Values of pipeline outputs that ``json`` does not know: dates, numpy scalars."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
+def _json_text(content: str) -> Response:
+    return Response(content.encode(), media_type="application/json")
 
 
 def _too_large(size: int, limit: int) -> str:

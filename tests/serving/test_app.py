@@ -155,7 +155,7 @@ def assert_serves(client: TestClient, model) -> None:
             {
                 "customer_id": GOOD["customer_id"],
                 "prediction": expected["prediction"][0],
-                "probability": expected["probability"][0],
+                "probability": pytest.approx(expected["probability"][0], abs=1e-15),
             }
         ],
     }
@@ -209,7 +209,9 @@ def test_predictions_are_the_pipeline_output(client, model):
     content = response.json()
     assert content["model"] == {"name": "churn", "version": "1", "run_id": "run1"}
     expected = model.score(model.frame(rows)).drop(columns=list(MODEL_COLUMNS))
-    pd.testing.assert_frame_equal(pd.DataFrame(content["predictions"]), expected, check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(content["predictions"]), expected, rtol=0, atol=1e-15
+    )
 
 
 # ------------------------------------------------------------------ MLflow's scoring protocol
@@ -248,7 +250,7 @@ def test_invocations_formats(client, model, content, content_type):
     assert response.status_code == 200, response.text
     expected = model.score(model.frame(ROWS))
     predictions = pd.DataFrame(response.json()["predictions"])
-    pd.testing.assert_frame_equal(predictions, expected, check_exact=True)
+    pd.testing.assert_frame_equal(predictions, expected, rtol=0, atol=1e-15)
 
 
 def test_invocations_keeps_text_columns_as_text_in_csv(client):

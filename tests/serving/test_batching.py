@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pandas as pd
 import pytest
 
-from kedro_mlops.serving.batching import MicroBatcher, json_records, score_jobs
+from kedro_mlops.serving.batching import MicroBatcher, json_text, score_jobs
 from tests.serving.conftest import rows_of
 
 
 def alone(model, rows):
     """What one request's rows give when scored on their own."""
-    return json_records(model.score(model.frame(rows)))
+    return json.loads(json_text(model.score(model.frame(rows))))
 
 
 def assert_same_predictions(records, expected):
@@ -50,8 +51,8 @@ def test_concurrent_requests_are_scored_together_and_split_back(model):
     assert len(batches) < len(requests)  # at least two requests shared a call
     for request, result in zip(requests, results, strict=True):
         assert result.model is model
-        assert_same_predictions(result.records, alone(model, request))
-        assert [record["customer_id"] for record in result.records] == [
+        assert_same_predictions(json.loads(result.json), alone(model, request))
+        assert [record["customer_id"] for record in json.loads(result.json)] == [
             row["customer_id"] for row in request
         ]
 
@@ -67,8 +68,8 @@ def test_a_bad_request_fails_alone(model):
     first, failed, last = run_concurrently(batcher, requests)
     assert isinstance(failed, ValueError)
     assert "not a date" in str(failed)
-    assert_same_predictions(first.records, alone(model, rows[0:2]))
-    assert_same_predictions(last.records, alone(model, rows[3:6]))
+    assert_same_predictions(json.loads(first.json), alone(model, rows[0:2]))
+    assert_same_predictions(json.loads(last.json), alone(model, rows[3:6]))
     assert sorted(batches) == [2, 3]  # the batch failed, then each request alone
 
 
@@ -103,15 +104,15 @@ def test_the_batch_takes_the_model_current_when_it_starts(model):
 
     first, second = asyncio.run(main())
     assert (first.model.meta.version, second.model.meta.version) == ("1", "2")
-    assert first.records != second.records  # the second model scores differently
+    assert json.loads(first.json) != json.loads(second.json)  # the second model scores differently
 
 
 def test_a_failing_recorder_does_not_fail_requests(model, caplog):
     def broken(_model, _frame, _output):
         raise OSError("disk full")
 
-    (result,) = score_jobs(model, [rows_of(2)], broken)
-    assert result == alone(model, rows_of(2))
+    (result,) = score_jobs(model, [(rows_of(2), ())], broken)
+    assert json.loads(result) == alone(model, rows_of(2))
     assert "could not record a scored batch" in caplog.text
     assert "disk full" in caplog.text
 
@@ -125,16 +126,26 @@ def test_a_failing_recorder_does_not_fail_requests(model, caplog):
         ),
         (
             pd.DataFrame({"when": pd.to_datetime(["2025-01-01", None]), "n": [True, False]}),
-            [{"when": pd.Timestamp("2025-01-01"), "n": True}, {"when": None, "n": False}],
+            [{"when": "2025-01-01T00:00:00.000", "n": True}, {"when": None, "n": False}],
+        ),
+        (
+            pd.DataFrame({"p": [0.1234567890123456789, 1 / 3]}),
+            [{"p": 0.123456789012346}, {"p": 0.333333333333333}],
         ),
         (pd.DataFrame({"a": []}), []),
     ],
 )
-def test_json_records(frame, expected):
-    records = json_records(frame)
-    assert records == expected
-    assert all(
-        type(value) in (int, float, str, bool, type(None), pd.Timestamp)
-        for record in records
-        for value in record.values()
-    )
+def test_json_text(frame, expected):
+    assert json.loads(json_text(frame)) == expected
+
+
+def test_each_request_gets_its_columns(model):
+    rows = rows_of(3)
+    shown, full = score_jobs(model, [(rows[:1], ("model_version",)), (rows[1:], ())])
+    assert list(json.loads(shown)[0]) == [
+        "customer_id",
+        "prediction",
+        "probability",
+        "model_registry",
+    ]
+    assert [list(row) for row in json.loads(full)] == [list(alone(model, rows[1:])[0])] * 2
