@@ -57,6 +57,10 @@ class BodyTooLargeError(RequestError):
     """The body is larger than ``serving.max_body_mb`` (HTTP 413)."""
 
 
+class MediaTypeError(RequestError):
+    """A body in a format the route does not read (HTTP 415)."""
+
+
 class ModelHolder:
     """The model being served; swapped atomically by a reload (readers take one reference)."""
 
@@ -316,7 +320,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except BodyTooLargeError as exc:
             return _mlflow_error(413, exc.message)
         except RequestError as exc:
-            return _mlflow_error(415 if "content type" in exc.message else 400, exc.message)
+            return _mlflow_error(415 if isinstance(exc, MediaTypeError) else 400, exc.message)
         try:
             scored = await score_rows(rows)
         except (ValueError, TypeError, KeyError) as exc:
@@ -406,7 +410,7 @@ def _mlflow_records(body: bytes, content_type: str, text_columns: list[str]) -> 
     if media == "text/csv":
         return _csv_records(body, text_columns)
     if not _is_json(media):
-        raise RequestError(
+        raise MediaTypeError(
             f"unsupported content type {content_type or 'none'!r}: use application/json or text/csv"
         )
     data = parse_json(body)

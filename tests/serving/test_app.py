@@ -323,6 +323,8 @@ BAD_INVOCATIONS = [
      "no rows: send one object or a non-empty array of objects"),
     ("a wrong type", body({"dataframe_records": [GOOD, {**GOOD, "age": "x"}]}), JSON, 400,
      "row 1, field 'age': Input should be a valid number"),
+    ("a field named like the media error", body({"inputs": [{**GOOD, "content type": 1}]}), JSON,
+     400, "row 0, field 'content type': unknown field"),
     ("invalid JSON", b'{"inputs": [', JSON, 400,
      "the body is not valid JSON: Expecting value: line 1 column 13 (char 12)"),
     ("empty CSV", b"", "text/csv", 400,
