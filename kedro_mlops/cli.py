@@ -302,6 +302,7 @@ def package(  # noqa: PLR0917 - click passes every option
         package=metadata.package_name,
         conf_source=conf_source if conf_source.is_absolute() else project_path / conf_source,
         base_env=getattr(loader, "base_env", None) or "base",
+        kedro_init_version=metadata.kedro_init_version,
     )
     result = packaging.write_context(project, options, echo=click.echo)
     where = (
@@ -351,3 +352,109 @@ def package(  # noqa: PLR0917 - click passes every option
         f'-v "$PWD/data:{result.spec.workdir}/data" '
         f'-v "$PWD/mlflow-store:{result.spec.mlflow_dir}" {first}'
     )
+
+
+# ------------------------------------------------------------------ kedro mlops export
+@mlops.command()
+@click.option(
+    "--target",
+    type=click.Choice(["airflow", "kubeflow"]),
+    default=None,
+    help="airflow: a DAG file (Airflow 3); kubeflow: KFP v2 YAML (also Vertex AI) [airflow].",
+)
+@click.option("--output", "-o", default=None, help="Directory to write into [dist/orchestration].")
+@click.option("--image-tag", default=None, help="Image tag [packaging.tag, else the version].")
+@click.option("--registry", default=None, help="Registry of the images, e.g. ghcr.io/acme.")
+@click.option("--schedule", default=None, help="Cron (or @daily ...) of the training definition.")
+@click.option("--template", default=None, help="Your own Jinja template (path from the root).")
+@ENV_OPTION
+@click.pass_obj
+def export(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    target: str | None,
+    output: str | None,
+    image_tag: str | None,
+    registry: str | None,
+    schedule: str | None,
+    template: str | None,
+    env: str | None,
+) -> None:
+    """Write orchestrator definitions that run the packaged images, with continuous training."""
+    from kedro_mlops import export as exporting  # noqa: PLC0415
+    from kedro_mlops import packaging  # noqa: PLC0415
+    from kedro_mlops.config import ExportConfig, parse_config  # noqa: PLC0415
+
+    project_path = Path(metadata.project_path)
+    config = project_config(project_path, env)
+    overrides = {
+        key: value
+        for key, value in {
+            "target": target,
+            "output": output,
+            "image_tag": image_tag,
+            "registry": registry,
+            "schedule": schedule,
+            "template": template,
+        }.items()
+        if value is not None
+    }
+    merged = config.export.model_dump() | overrides
+    options: ExportConfig = parse_config(
+        {**config.model_dump(), "export": merged}, "the command-line options"
+    ).export
+    packaged = config.packaging.pipelines
+    batch, services = _registered(metadata, packaged)
+    explicit_tag = options.image_tag or config.packaging.tag
+    tag = packaging.image_tag(
+        "" if explicit_tag else packaging.project_version(project_path), explicit_tag
+    )
+    registry_name = options.registry or config.packaging.push
+    if registry_name:
+        registry_name = packaging.check_registry(registry_name)
+    references = {
+        image.pipeline: image.pushed_as(registry_name) if registry_name else image.reference
+        for image in packaging.plan_images(metadata.project_name, packaged, tag)
+    }
+    paths = packaging.ContainerPaths()
+    plan = exporting.plan_export(
+        project_name=metadata.project_name,
+        package=metadata.package_name,
+        version=__version__,
+        pipelines=[exporting.PipelineData.of(name, *ios) for name, ios in batch.items()],
+        images=references,
+        services={name: references[name] for name in services},
+        config=options,
+        monitoring=config.monitoring,
+        container=exporting.ContainerSettings(
+            paths.workdir, paths.data, paths.mlflow, paths.tracking_uri
+        ),
+        registry=registry_name,
+    )
+    result = exporting.write_export(
+        plan,
+        project_path / options.output / options.target,
+        template=exporting.template_path(
+            options.target, None if options.template is None else project_path / options.template
+        ),
+        project_path=project_path,
+    )
+    click.echo(f"Wrote {', '.join(map(str, result.files))}")
+    click.echo(result.notes.strip())
+
+
+def _registered(
+    metadata: ProjectMetadata, packaged: list[str]
+) -> tuple[dict[str, tuple[set[str], set[str]]], list[str]]:
+    """The packaged names the project registers as Kedro pipelines, with their free inputs and
+    every output; and the other packaged names (images that are no Kedro pipeline)."""
+    from kedro.framework.project import pipelines as registry  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(Path(metadata.project_path))
+    known = set(registry.keys())
+    batch = {
+        name: (set(registry[name].inputs()), set(registry[name].all_outputs()))
+        for name in packaged
+        if name in known
+    }
+    return batch, [name for name in packaged if name not in known]

@@ -28,6 +28,7 @@ from kedro_mlops.packaging.render import (
     has_deps_stage,
     render_dockerfile,
     render_dockerignore,
+    render_kedro_pyproject,
     render_readme,
 )
 from kedro_mlops.packaging.requirements import (
@@ -76,6 +77,7 @@ class Project:
     package: str  # "bar_demo"
     conf_source: Path
     base_env: str = "base"
+    kedro_init_version: str = ""  # "": the installed Kedro's version
 
 
 @dataclass
@@ -126,6 +128,13 @@ def merge_options(
         bytecode=config.bytecode if bytecode is None else bytecode,
         prune=tuple(config.prune),
     )
+
+
+def kedro_version() -> str:
+    """The installed Kedro's version (for the images' ``[tool.kedro]``)."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version("kedro")
 
 
 def removable_tools(pins: Iterable[Pin]) -> tuple[str, ...]:
@@ -284,6 +293,7 @@ def write_context(
         source=source,
         dirty=dirty,
         kedro_mlops_version=__version__,
+        kedro_init_version=project.kedro_init_version or kedro_version(),
     )
     digest = deps_digest(
         template_text=template_text,
@@ -299,4 +309,7 @@ def write_context(
     (directory / "Dockerfile").write_text(dockerfile, encoding="utf-8")
     (directory / ".dockerignore").write_text(render_dockerignore(spec), encoding="utf-8")
     (directory / "README.md").write_text(render_readme(spec), encoding="utf-8")
+    (directory / "project" / "pyproject.toml").write_text(
+        render_kedro_pyproject(spec), encoding="utf-8"
+    )
     return ContextResult(directory, spec, dockerfile, pins, left_out, warnings)
