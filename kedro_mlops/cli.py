@@ -209,6 +209,11 @@ def monitor(  # noqa: PLR0917 - click passes every option
             fail = fail_on_drift
     except CheckInputError as exc:
         raise MonitorError(str(exc)) from None
+    except KedroMlopsError as exc:  # e.g. an invalid mlops.yml: exit 2, never 1 (drift)
+        raise MonitorError(exc.message) from None
+    except Exception as exc:
+        # an orchestrator retrains on exit 1: whatever else fails must not look like drift
+        raise MonitorError(f"drift check failed: {type(exc).__name__}: {exc}") from exc
     location = str(paths["summary"].parent)
     click.echo(result.summary(location))
     for column, reason in result.skipped.items():

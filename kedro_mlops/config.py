@@ -209,6 +209,7 @@ _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:m|k|Ki|M|Mi|G|Gi|T|Ti)?$")
 _DNS_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
 _CRON_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
 _CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,?-]+$")
+_CRON_FIELDS = 5  # minute hour day-of-month month day-of-week
 
 
 def check_schedule(value: str | None) -> str | None:
@@ -220,7 +221,8 @@ def check_schedule(value: str | None) -> str | None:
     if value is None:
         return value
     fields = value.split()
-    if value in _CRON_PRESETS or (len(fields) == 5 and all(map(_CRON_FIELD.match, fields))):
+    cron = len(fields) == _CRON_FIELDS and all(map(_CRON_FIELD.match, fields))
+    if value in _CRON_PRESETS or cron:
         return value
     raise ValueError(
         f"{value!r} is not a schedule; use 5 cron fields (e.g. '0 3 * * *') or one of "

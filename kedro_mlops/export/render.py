@@ -3,6 +3,7 @@ the KFP script compiled by running it, and the deploy notes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,21 @@ class ExportResult:
     notes: str
 
 
+def python_literal(value: object) -> str:
+    """``value`` (None, bool, numbers, strings, lists, tuples, dicts of them) as Python source,
+    strings in double quotes like the rest of the generated code."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are Python's too
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(python_literal, value)) + "]"
+    if isinstance(value, dict):
+        items = (f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    raise ExportError(f"Cannot write {value!r} ({type(value).__name__}) as a Python literal.")
+
+
 def environment(search_path: list[Path]) -> Environment:
     """Jinja over ``search_path``; ``py`` renders a Python literal, ``code`` a Markdown one.
     Undefined names are errors (a typo in a user template must not render as nothing)."""
@@ -41,7 +57,7 @@ def environment(search_path: list[Path]) -> Environment:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - Python sources and Markdown, not HTML
     )
-    env.filters["py"] = repr
+    env.filters["py"] = python_literal
     env.filters["code"] = lambda value: f"`{value}`"
     return env
 
@@ -96,7 +112,10 @@ def kfp_available(python: str = sys.executable) -> bool:
     into this process)."""
     probe = "import importlib.util as u, sys; sys.exit(0 if u.find_spec('kfp.kubernetes') else 1)"
     try:
-        return subprocess.run([python, "-c", probe], check=False, timeout=60).returncode == 0
+        result = subprocess.run(
+            [python, "-c", probe], capture_output=True, check=False, timeout=60
+        )  # without kfp, find_spec raises: a non-zero exit all the same
+        return result.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
