@@ -387,38 +387,34 @@ def export(  # noqa: PLR0917 - click passes every option
     """Write orchestrator definitions that run the packaged images, with continuous training."""
     from kedro_mlops import export as exporting  # noqa: PLC0415
     from kedro_mlops import packaging  # noqa: PLC0415
-    from kedro_mlops.config import ExportConfig, parse_config  # noqa: PLC0415
 
     project_path = Path(metadata.project_path)
     config = project_config(project_path, env)
-    overrides = {
-        key: value
-        for key, value in {
-            "target": target,
-            "output": output,
-            "image_tag": image_tag,
-            "registry": registry,
-            "schedule": schedule,
-            "template": template,
-        }.items()
-        if value is not None
-    }
-    merged = config.export.model_dump() | overrides
-    options: ExportConfig = parse_config(
-        {**config.model_dump(), "export": merged}, "the command-line options"
-    ).export
+    options = exporting.merge_options(
+        config.export,
+        target=target,
+        output=output,
+        image_tag=image_tag,
+        registry=registry,
+        schedule=schedule,
+        template=template,
+    )
     packaged = config.packaging.pipelines
     batch, services = _registered(metadata, packaged)
-    explicit_tag = options.image_tag or config.packaging.tag
-    tag = packaging.image_tag(
-        "" if explicit_tag else packaging.project_version(project_path), explicit_tag
-    )
-    registry_name = options.registry or config.packaging.push
-    if registry_name:
-        registry_name = packaging.check_registry(registry_name)
+    try:  # a bad tag or registry is a usage error here: exit 2, like the export's own errors
+        explicit_tag = options.image_tag or config.packaging.tag
+        tag = packaging.image_tag(
+            "" if explicit_tag else packaging.project_version(project_path), explicit_tag
+        )
+        registry_name = options.registry or config.packaging.push
+        if registry_name:
+            registry_name = packaging.check_registry(registry_name)
+        images = packaging.plan_images(metadata.project_name, packaged, tag)
+    except KedroMlopsError as exc:
+        raise exporting.ExportError(exc.message) from None
     references = {
         image.pipeline: image.pushed_as(registry_name) if registry_name else image.reference
-        for image in packaging.plan_images(metadata.project_name, packaged, tag)
+        for image in images
     }
     paths = packaging.ContainerPaths()
     plan = exporting.plan_export(

@@ -18,6 +18,7 @@ from kedro_mlops.export.plan import (
     Step,
     Training,
     k8s_name,
+    merge_options,
     monitor_command,
     plan_export,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Step",
     "Training",
     "k8s_name",
+    "merge_options",
     "monitor_command",
     "plan_export",
     "template_path",

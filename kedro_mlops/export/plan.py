@@ -159,6 +159,25 @@ class ContainerSettings:
     tracking_uri: str
 
 
+def merge_options(config: ExportConfig, **options: str | None) -> ExportConfig:
+    """Command-line options (``None``: not given) override the ``export:`` keys of mlops.yml.
+
+    Raises:
+        ExportError: naming the option (``--schedule``) and what it should look like.
+    """
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    chosen = {name: value for name, value in options.items() if value is not None}
+    try:
+        return type(config).model_validate(config.model_dump() | chosen)
+    except ValidationError as exc:
+        problems = [
+            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ExportError("Invalid option " + "; ".join(problems)) from None
+
+
 def monitor_command(check: str) -> tuple[str, ...]:
     """The drift check inside an image: exit 0 no drift, 1 drift, 2 error."""
     return ("kedro", "mlops", "monitor", "--check", check, "--fail-on-drift")

@@ -11,6 +11,7 @@ from kedro_mlops.export import (
     ContainerSettings,
     ExportError,
     k8s_name,
+    merge_options,
     monitor_command,
     plan_export,
 )
@@ -169,3 +170,22 @@ def test_notes_name_the_serving_image_and_the_settings():
 
 def test_monitor_command_keeps_the_exit_scheme():
     assert monitor_command("c")[-1] == "--fail-on-drift"  # exit 1 on drift whatever on_drift says
+
+
+def test_options_override_the_configuration():
+    config = parse_config({"export": {"schedule": "@hourly", "registry": "ghcr.io/a"}}).export
+    merged = merge_options(config, schedule="0 3 * * *", registry=None, target="kubeflow")
+    assert (merged.schedule, merged.registry, merged.target) == (
+        "0 3 * * *", "ghcr.io/a", "kubeflow",
+    )  # fmt: skip
+
+
+def test_a_bad_option_is_named():
+    with pytest.raises(ExportError) as error:
+        merge_options(parse_config({}).export, schedule="daily")
+    assert error.value.exit_code == 2
+    assert error.value.message == (
+        "Invalid option --schedule 'daily': Value error, 'daily' is not a schedule; use 5 cron "
+        "fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
+        "@yearly, @annually"
+    )
