@@ -120,15 +120,19 @@ def kfp_available(python: str = sys.executable) -> bool:
         return False
 
 
-def compile_kfp(script: Path, output: Path, python: str = sys.executable) -> list[Path]:
-    """Compile the pipelines of ``script`` (KFP v2 YAML, one file per pipeline).
+def compile_kfp(
+    script: Path, output: Path, python: str = sys.executable, *, shown: str | None = None
+) -> list[Path]:
+    """Compile the pipelines of ``script`` (KFP v2 YAML, one file per pipeline); ``shown`` is
+    how messages name the script.
 
     Raises:
         ExportError: kfp is missing, or the compiler failed (its last lines are shown).
     """
+    shown = shown or str(script)
     if not kfp_available(python):
         raise ExportError(
-            f"The Kubeflow pipelines are written as a KFP script, {script}, but kfp is not "
+            f"The Kubeflow pipelines are written as a KFP script, {shown}, but kfp is not "
             f"installed here to compile them: `{KFP_INSTALL}` (kfp and kfp-kubernetes 2.17), then "
             "`kedro mlops export --target kubeflow` again."
         )
@@ -141,11 +145,11 @@ def compile_kfp(script: Path, output: Path, python: str = sys.executable) -> lis
             timeout=_COMPILE_TIMEOUT_S,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ExportError(f"Cannot compile {script}: {exc}") from None
+        raise ExportError(f"Cannot compile {shown}: {exc}") from None
     if result.returncode != 0:
         tail = "\n".join(f"  | {line}" for line in result.stderr.strip().splitlines()[-15:])
         raise ExportError(
-            f"Compiling {script} with kfp failed (exit code {result.returncode}):\n{tail}\n"
+            f"Compiling {shown} with kfp failed (exit code {result.returncode}):\n{tail}\n"
             "Fix the template (export.template) or report the error."
         )
     return [Path(line) for line in result.stdout.split("\n") if line.strip().endswith(".yaml")]
@@ -172,7 +176,7 @@ def write_export(
     source.write_text(text, encoding="utf-8")
     files = [source]
     if plan.target == "kubeflow":
-        files += compile_kfp(source, directory, python)
+        files += compile_kfp(source, directory, python, shown=_relative(source, project_path))
     shown = [_relative(path, project_path) for path in files]
     notes = render_notes(plan, shown)
     readme = directory / "README.md"

@@ -187,6 +187,16 @@ def test_export_writes_definitions_and_says_how_to_deploy(  # noqa: PLR0915
     assert set(inside) == {"data-engineering", "data-science"}
     assert inside["data-science"]["dependentTasks"] == ["data-engineering"]
 
+    # bad input: exit 2, the option and what was expected, no traceback
+    bad = venv.run("kedro", "mlops", "export", "--schedule", "daily", cwd=path, offline=True)
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "Error: Invalid option --schedule 'daily': Value error, 'daily' is not a schedule; use 5 "
+        "cron fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
+        "@yearly, @annually"
+    )
+    assert "Traceback" not in bad.stdout + bad.stderr
+
     # nothing secret in anything written
     for written in (path / "dist" / "orchestration").rglob("*"):
         if written.is_file():

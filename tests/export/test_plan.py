@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 
 import pytest
 
@@ -189,3 +191,22 @@ def test_a_bad_option_is_named():
         "fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
         "@yearly, @annually"
     )
+
+
+def test_kubeflow_without_kfp_says_what_to_install(tmp_path):
+    from kedro_mlops.export import write_export  # noqa: PLC0415
+
+    with pytest.raises(ExportError) as error:
+        write_export(
+            plan({"target": "kubeflow"}),
+            tmp_path / "dist" / "kubeflow",
+            template=TEMPLATES / "kubeflow_pipeline.py.j2",
+            project_path=tmp_path,
+            python=sys.executable if importlib.util.find_spec("kfp") is None else "/bin/false",
+        )
+    assert error.value.message == (
+        "The Kubeflow pipelines are written as a KFP script, dist/kubeflow/bar_demo_pipeline.py, "
+        'but kfp is not installed here to compile them: `pip install "kedro-mlops[kubeflow]"` '
+        "(kfp and kfp-kubernetes 2.17), then `kedro mlops export --target kubeflow` again."
+    )
+    assert (tmp_path / "dist" / "kubeflow" / "bar_demo_pipeline.py").is_file()
