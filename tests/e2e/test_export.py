@@ -340,3 +340,18 @@ def test_airflow_runs_the_packaged_images(  # noqa: PLR0915
         "data_engineering": "failed", "data_science": "upstream_failed",
         "serving": "upstream_failed",
     }  # fmt: skip
+
+
+def test_the_drift_check_exits_2_on_any_error(venv, project, tmp_path):
+    """The CT definitions retrain on exit 1: a configuration error must not look like drift."""
+    path = copy_project(project, tmp_path / "bar-demo", keep_outputs=True)
+    mlops = path / "conf" / "base" / "mlops.yml"
+    mlops.write_text(mlops.read_text().replace("  on_error: fail", "  on_eror: fail"))
+    ran = venv.run("kedro", "mlops", "monitor", "--check", "production_batch", "--fail-on-drift",
+                   cwd=path, offline=True)  # fmt: skip
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert ran.stderr.strip().splitlines()[-2:] == [
+        "Error: Invalid kedro-mlops configuration in conf/base/mlops.yml:",
+        "  - unknown key 'tracking.on_eror' (expected one of: uri, on_error, server_timeout_s, "
+        "lineage)",
+    ]
