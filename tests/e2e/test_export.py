@@ -303,7 +303,7 @@ def test_airflow_runs_the_packaged_images(  # noqa: PLR0915
     assert ran.returncode == 0, (ran.stdout + ran.stderr)[-5000:]
     assert "drift check 'production_batch': DRIFT" in ran.stdout + ran.stderr
     versions = sorted(client.search_model_versions("name = 'bar_demo'"), key=lambda v: v.version)
-    assert [v.version for v in versions] == ["1", "2"]  # retrained, registered, gated
+    assert [int(v.version) for v in versions] == [1, 2]  # retrained, registered, gated
     assert versions[1].tags["mlops.gate.decision"] in {"champion", "challenger"}
 
     # bad data: data_engineering fails, nothing downstream runs, the run fails
