@@ -210,3 +210,25 @@ def test_kubeflow_without_kfp_says_what_to_install(tmp_path):
         "(kfp and kfp-kubernetes 2.17), then `kedro mlops export --target kubeflow` again."
     )
     assert (tmp_path / "dist" / "kubeflow" / "bar_demo_pipeline.py").is_file()
+
+
+def test_user_templates(tmp_path):
+    from kedro_mlops.export import template_path  # noqa: PLC0415
+
+    assert template_path("airflow", None) == TEMPLATES / "airflow_dag.py.j2"
+    with pytest.raises(ExportError) as error:
+        template_path("kubeflow", tmp_path / "mine.py.j2")
+    assert error.value.message == (
+        f"Template {str(tmp_path / 'mine.py.j2')!r} does not exist; fix export.template / "
+        "--template, or start from a copy of the built-in one: "
+        f"{TEMPLATES / 'kubeflow_pipeline.py.j2'}"
+    )
+    mine = tmp_path / "mine.py.j2"
+    steps = "{% for s in training.steps %}{{ s.image }} {% endfor %}"
+    mine.write_text("# {{ training.dag_id }} " + steps)
+    assert render(plan(), mine) == (
+        "# bar_demo bar-demo-data_engineering:0.1 bar-demo-data_science:0.1 bar-demo-serving:0.1 "
+    )
+    mine.write_text("{{ dag_idd }}")
+    with pytest.raises(ExportError, match=r"'dag_idd' is undefined. Known variables: ct, ct_note"):
+        render(plan(), mine)
