@@ -213,6 +213,11 @@ def monitor(  # noqa: PLR0917 - click passes every option
             fail = fail_on_drift
     except CheckInputError as exc:
         raise MonitorError(str(exc)) from None
+    except KedroMlopsError as exc:  # e.g. an invalid mlops.yml: exit 2, never 1 (drift)
+        raise MonitorError(exc.message) from None
+    except Exception as exc:
+        # an orchestrator retrains on exit 1: whatever else fails must not look like drift
+        raise MonitorError(f"drift check failed: {type(exc).__name__}: {exc}") from exc
     location = str(paths["summary"].parent)
     click.echo(result.summary(location))
     for column, reason in result.skipped.items():
@@ -312,6 +317,7 @@ def package(  # noqa: PLR0917 - click passes every option
         package=metadata.package_name,
         conf_source=conf_source if conf_source.is_absolute() else project_path / conf_source,
         base_env=getattr(loader, "base_env", None) or "base",
+        kedro_init_version=metadata.kedro_init_version,
     )
     with tempfile.TemporaryDirectory(prefix="kedro-mlops-model-") as scratch:
         serve_model = None
@@ -486,3 +492,105 @@ def _project_model(
         pipelines=dict(pipelines),
         catalog=context.catalog,
     )
+
+
+# ------------------------------------------------------------------ kedro mlops export
+@mlops.command()
+@click.option(
+    "--target",
+    type=click.Choice(["airflow", "kubeflow"]),
+    default=None,
+    help="airflow: a DAG file (Airflow 3); kubeflow: KFP v2 YAML (also Vertex AI) [airflow].",
+)
+@click.option("--output", "-o", default=None, help="Directory to write into [dist/orchestration].")
+@click.option("--image-tag", default=None, help="Image tag [packaging.tag, else the version].")
+@click.option("--registry", default=None, help="Registry of the images, e.g. ghcr.io/acme.")
+@click.option("--schedule", default=None, help="Cron (or @daily ...) of the training definition.")
+@click.option("--template", default=None, help="Your own Jinja template (path from the root).")
+@ENV_OPTION
+@click.pass_obj
+def export(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    target: str | None,
+    output: str | None,
+    image_tag: str | None,
+    registry: str | None,
+    schedule: str | None,
+    template: str | None,
+    env: str | None,
+) -> None:
+    """Write orchestrator definitions that run the packaged images, with continuous training."""
+    from kedro_mlops import export as exporting  # noqa: PLC0415
+    from kedro_mlops import packaging  # noqa: PLC0415
+
+    project_path = Path(metadata.project_path)
+    config = project_config(project_path, env)
+    options = exporting.merge_options(
+        config.export,
+        target=target,
+        output=output,
+        image_tag=image_tag,
+        registry=registry,
+        schedule=schedule,
+        template=template,
+    )
+    packaged = config.packaging.pipelines
+    batch, services = _registered(metadata, packaged)
+    try:  # a bad tag or registry is a usage error here: exit 2, like the export's own errors
+        explicit_tag = options.image_tag or config.packaging.tag
+        tag = packaging.image_tag(
+            "" if explicit_tag else packaging.project_version(project_path), explicit_tag
+        )
+        registry_name = options.registry or config.packaging.push
+        if registry_name:
+            registry_name = packaging.check_registry(registry_name)
+        images = packaging.plan_images(metadata.project_name, packaged, tag)
+    except KedroMlopsError as exc:
+        raise exporting.ExportError(exc.message) from None
+    references = {
+        image.pipeline: image.pushed_as(registry_name) if registry_name else image.reference
+        for image in images
+    }
+    paths = packaging.ContainerPaths()
+    plan = exporting.plan_export(
+        project_name=metadata.project_name,
+        package=metadata.package_name,
+        version=__version__,
+        pipelines=[exporting.PipelineData.of(name, *ios) for name, ios in batch.items()],
+        images=references,
+        services={name: references[name] for name in services},
+        config=options,
+        monitoring=config.monitoring,
+        container=exporting.ContainerSettings(
+            paths.workdir, paths.data, paths.mlflow, paths.tracking_uri
+        ),
+        registry=registry_name,
+    )
+    result = exporting.write_export(
+        plan,
+        project_path / options.output / options.target,
+        template=exporting.template_path(
+            options.target, None if options.template is None else project_path / options.template
+        ),
+        project_path=project_path,
+    )
+    click.echo(f"Wrote {', '.join(map(str, result.files))}")
+    click.echo(result.notes.strip())
+
+
+def _registered(
+    metadata: ProjectMetadata, packaged: list[str]
+) -> tuple[dict[str, tuple[set[str], set[str]]], list[str]]:
+    """The packaged names the project registers as Kedro pipelines, with their free inputs and
+    every output; and the other packaged names (images that are no Kedro pipeline)."""
+    from kedro.framework.project import pipelines as registry  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(Path(metadata.project_path))
+    known = set(registry.keys())
+    batch = {
+        name: (set(registry[name].inputs()), set(registry[name].all_outputs()))
+        for name in packaged
+        if name in known
+    }
+    return batch, [name for name in packaged if name not in known]

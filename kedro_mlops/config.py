@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from kedro_mlops.errors import ConfigError
 
@@ -217,6 +218,130 @@ class MonitoringConfig(_Section):
         return checks
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# names of variables that hold secrets: they come from the deployment (Airflow Connections or
+# Variables, Kubernetes Secrets), never from mlops.yml, so the exported files hold no credential
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY")
+_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")
+_QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:m|k|Ki|M|Mi|G|Gi|T|Ti)?$")
+_DNS_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+_CRON_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
+_CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,?-]+$")
+_CRON_FIELDS = 5  # minute hour day-of-month month day-of-week
+
+
+def check_schedule(value: str | None) -> str | None:
+    """``value`` if it is a cron expression (5 fields) or a preset such as ``@daily``.
+
+    Raises:
+        ValueError: saying what a schedule looks like.
+    """
+    if value is None:
+        return value
+    fields = value.split()
+    cron = len(fields) == _CRON_FIELDS and all(map(_CRON_FIELD.match, fields))
+    if value in _CRON_PRESETS or cron:
+        return value
+    raise ValueError(
+        f"{value!r} is not a schedule; use 5 cron fields (e.g. '0 3 * * *') or one of "
+        f"{', '.join(_CRON_PRESETS)}"
+    )
+
+
+class ExportResources(_Section):
+    """Resource requests (and a memory limit) of every step on Kubernetes and Kubeflow."""
+
+    cpu: str | None = None  # request, e.g. "500m" or "2"
+    memory: str | None = None  # request, e.g. "2Gi"
+    memory_limit: str | None = None
+
+    @field_validator("cpu", "memory", "memory_limit")
+    @classmethod
+    def _quantity(cls, value: str | None) -> str | None:
+        if value is not None and not _QUANTITY.match(value):
+            raise ValueError(
+                f"{value!r} is not a Kubernetes quantity; use e.g. '500m', '2', '512Mi', '4Gi'"
+            )
+        return value
+
+
+class ContinuousTrainingConfig(_Section):
+    """``<project>_ct``: the drift check on the latest scored data; retraining on drift."""
+
+    enabled: bool = True
+    check: str | None = None  # a monitoring.checks name; null: the first check
+    schedule: str | None = "@daily"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return check_schedule(value)
+
+
+class AirflowExportConfig(_Section):
+    """The operator of every task of the Airflow DAGs."""
+
+    operator: Literal["docker", "kubernetes"] = "docker"
+
+
+class KubernetesExportConfig(_Section):
+    """Names of what the cluster provides (Airflow's KubernetesPodOperator and Kubeflow)."""
+
+    namespace: str | None = None  # null: the orchestrator's default
+    data_volume_claim: str | None = None  # null: <project>-data, mounted on the images' data/
+    mlflow_volume_claim: str | None = None  # null: <project>-mlflow, for the SQLite store
+    secret: str | None = None  # null: <project>-mlflow; its keys become environment variables
+
+    @field_validator("namespace", "data_volume_claim", "mlflow_volume_claim", "secret")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a Kubernetes name; use lower-case letters, digits and '-' "
+                "(at most 63, no '_'), e.g. 'churn-data'"
+            )
+        return value
+
+
+class ExportConfig(_Section):
+    """``kedro mlops export``: the packaged images as orchestrator definitions. CLI options
+    override these keys."""
+
+    target: Literal["airflow", "kubeflow"] = "airflow"
+    output: str = "dist/orchestration"
+    image_tag: str | None = None  # null: packaging.tag, else the project's version
+    registry: str | None = None  # null: packaging.push
+    schedule: str | None = None  # of <project> (every packaged pipeline); null: on demand
+    template: str | None = None
+    environment: dict[str, str] = Field(default_factory=dict)  # no secrets: see _SECRET_NAME
+    resources: ExportResources = ExportResources()
+    ct: ContinuousTrainingConfig = ContinuousTrainingConfig()
+    airflow: AirflowExportConfig = AirflowExportConfig()
+    kubernetes: KubernetesExportConfig = KubernetesExportConfig()
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return check_schedule(value)
+
+    @field_validator("environment")
+    @classmethod
+    def _no_secrets(cls, environment: dict[str, str]) -> dict[str, str]:
+        for name, value in environment.items():
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if _SECRET_NAME.search(name.upper()) or _USERINFO.match(value):
+                # its own error type: the message must not repeat the value
+                raise PydanticCustomError(
+                    "credential",
+                    "'{name}' looks like a credential; the exported files never hold one: put "
+                    "it in an Airflow Variable/Connection or a Kubernetes Secret (see the notes "
+                    "`kedro mlops export` prints)",
+                    {"name": name},
+                )
+        return environment
+
+
 class MlopsConfig(_Section):
     """The whole ``mlops.yml``."""
 
@@ -225,6 +350,7 @@ class MlopsConfig(_Section):
     serving: ServingConfig = ServingConfig()
     packaging: PackagingConfig = PackagingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    export: ExportConfig = ExportConfig()
 
 
 def parse_config(data: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:
@@ -247,6 +373,8 @@ def _describe(exc: ValidationError, source: str) -> str:
             parent = _model_at(err["loc"][:-1])
             allowed = ", ".join(parent.model_fields) if parent else "?"
             lines.append(f"  - unknown key {key!r} (expected one of: {allowed})")
+        elif err["type"] == "credential":
+            lines.append(f"  - {key!r}: {err['msg']}")
         else:
             lines.append(f"  - {key!r}: {err['msg']} (got {err['input']!r})")
     return "\n".join(lines)

@@ -44,7 +44,7 @@ def test_empty_file_gives_defaults():
         (
             {"trackin": {}},
             "unknown key 'trackin' "
-            "(expected one of: tracking, registry, serving, packaging, monitoring)",
+            "(expected one of: tracking, registry, serving, packaging, monitoring, export)",
         ),
         (
             {"tracking": {"urii": "x"}},

@@ -19,12 +19,15 @@ from kedro_mlops.packaging.context import (
     write_context,
 )
 from kedro_mlops.packaging.errors import BuilderNotFoundError, BuildError, PackagingError
-from kedro_mlops.packaging.images import ImageSpec, plan_images
+from kedro_mlops.packaging.images import ImageSpec, check_registry, image_tag, plan_images
+from kedro_mlops.packaging.render import ContainerPaths
+from kedro_mlops.packaging.sources import project_version
 
 __all__ = [
     "BuildError",
     "BuildReport",
     "BuilderNotFoundError",
+    "ContainerPaths",
     "ContextResult",
     "ImageSpec",
     "PackageOptions",
@@ -33,9 +36,12 @@ __all__ = [
     "ServeModel",
     "build_images",
     "check_pipelines",
+    "check_registry",
     "choose_builder",
     "find_builder",
+    "image_tag",
     "merge_options",
     "plan_images",
+    "project_version",
     "write_context",
 ]

@@ -29,6 +29,7 @@ from kedro_mlops.packaging.render import (
     has_deps_stage,
     render_dockerfile,
     render_dockerignore,
+    render_kedro_pyproject,
     render_readme,
 )
 from kedro_mlops.packaging.requirements import (
@@ -106,6 +107,7 @@ class Project:
     package: str  # "bar_demo"
     conf_source: Path
     base_env: str = "base"
+    kedro_init_version: str = ""  # "": the installed Kedro's version
 
 
 @dataclass
@@ -157,6 +159,13 @@ def merge_options(
         prune=tuple(config.prune),
         serve_requirements=tuple(config.serve_requirements),
     )
+
+
+def kedro_version() -> str:
+    """The installed Kedro's version (for the images' ``[tool.kedro]``)."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version("kedro")
 
 
 def removable_tools(pins: Iterable[Pin]) -> tuple[str, ...]:
@@ -331,6 +340,7 @@ def write_context(
         dirty=dirty,
         kedro_mlops_version=__version__,
         serve_labels=_serve_labels(serve_model) if serve_pins else (),
+        kedro_init_version=project.kedro_init_version or kedro_version(),
     )
     digest = deps_digest(
         template_text=template_text,
@@ -346,6 +356,9 @@ def write_context(
     (directory / "Dockerfile").write_text(dockerfile, encoding="utf-8")
     (directory / ".dockerignore").write_text(render_dockerignore(spec), encoding="utf-8")
     (directory / "README.md").write_text(render_readme(spec), encoding="utf-8")
+    (directory / "project" / "pyproject.toml").write_text(
+        render_kedro_pyproject(spec), encoding="utf-8"
+    )
     return ContextResult(directory, spec, dockerfile, pins, left_out, warnings)
 
 

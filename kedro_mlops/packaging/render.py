@@ -24,6 +24,31 @@ DOCKERFILE_TEMPLATE = TEMPLATES / "Dockerfile.j2"
 _DEPS_STAGE = re.compile(r"^\s*FROM\s+\S+\s+AS\s+deps\s*$", re.IGNORECASE | re.MULTILINE)
 
 
+WORKDIR = "/app"
+
+
+@dataclass(frozen=True)
+class ContainerPaths:
+    """Where a container of these images works: mount points and the default tracking store."""
+
+    workdir: str = WORKDIR
+
+    @property
+    def data(self) -> str:
+        """The project's ``data/`` (mount the host's data here)."""
+        return f"{self.workdir}/data"
+
+    @property
+    def mlflow(self) -> str:
+        """The directory of the default SQLite MLflow store (mount a directory here)."""
+        return f"{self.workdir}/mlflow"
+
+    @property
+    def tracking_uri(self) -> str:
+        """``MLFLOW_TRACKING_URI`` of the images unless the deployment sets another one."""
+        return f"sqlite:///{self.mlflow}/mlflow.db"
+
+
 @dataclass(frozen=True)
 class ContextSpec:
     """Everything the templates use. The Dockerfile template gets these names as variables."""
@@ -47,22 +72,24 @@ class ContextSpec:
     dirty: bool = False  # uncommitted changes to tracked files when packaged
     kedro_mlops_version: str = ""
     serve_labels: tuple[tuple[str, str], ...] = ()  # model name, version, run id, git sha
+    kedro_init_version: str = ""
     user: str = "kedro"
     uid: int = 10001
     gid: int = 10001
-    workdir: str = "/app"
+    workdir: str = WORKDIR
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def mlflow_dir(self) -> str:
         """Where the default SQLite MLflow store lives in a container (mount a directory here)."""
-        return f"{self.workdir}/mlflow"
+        return ContainerPaths(self.workdir).mlflow
 
     def variables(self) -> dict[str, Any]:
-        """The template variables: every field, ``mlflow_dir`` and ``extra``."""
+        """The template variables: every field, ``mlflow_dir``, ``tracking_uri`` and ``extra``."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         values.pop("extra")
         values["mlflow_dir"] = self.mlflow_dir
+        values["tracking_uri"] = ContainerPaths(self.workdir).tracking_uri
         return {**values, **self.extra}
 
 
@@ -150,6 +177,12 @@ def render_dockerignore(spec: ContextSpec) -> str:
 def render_readme(spec: ContextSpec) -> str:
     """The context's README: the images, how to build them, how to run each one."""
     return environment([TEMPLATES]).get_template("README.md.j2").render(**spec.variables())
+
+
+def render_kedro_pyproject(spec: ContextSpec) -> str:
+    """A ``pyproject.toml`` holding only ``[tool.kedro]``: the images' working directory is then
+    a Kedro project, so ``kedro`` commands (``kedro mlops monitor``) run in a container."""
+    return environment([TEMPLATES]).get_template("pyproject.toml.j2").render(**spec.variables())
 
 
 def has_deps_stage(dockerfile: str) -> bool:

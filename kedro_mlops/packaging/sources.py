@@ -71,6 +71,39 @@ def build_project_wheel(project_path: Path, dest: Path, python: str = sys.execut
         return Path(shutil.copy2(wheels[0], dest / wheels[0].name))
 
 
+_METADATA_VERSION = (
+    "import sys, build.util; "
+    "print(build.util.project_wheel_metadata(sys.argv[1], isolated=sys.argv[2] == '1')['Version'])"
+)
+
+
+def project_version(project_path: Path, python: str = sys.executable) -> str:
+    """The version of the project wheel (what the images are tagged with by default), read from
+    its build backend's metadata without building the wheel: with the backend installed in
+    ``python``'s environment if it is, else in an isolated build environment.
+
+    Raises:
+        PackagingError: when the backend cannot tell (the message says to give a tag).
+    """
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    command = [python, "-c", _METADATA_VERSION, str(project_path)]
+    try:
+        raw = _run([*command, "0"], cwd=project_path, what="read the project version")
+    except PackagingError:
+        try:
+            raw = _run([*command, "1"], cwd=project_path, what="read the project version")
+        except PackagingError as exc:
+            raise PackagingError(
+                f"{exc.message}\nGive the image tag instead (--image-tag, or packaging.tag)."
+            ) from None
+    text = raw.strip().splitlines()[-1]
+    try:
+        return str(Version(text))  # normalised, as in the wheel's file name
+    except InvalidVersion:
+        return text
+
+
 class GitInfo(NamedTuple):
     """Where the images come from: commit, remote URL without credentials, uncommitted changes."""
 

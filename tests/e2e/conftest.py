@@ -1,5 +1,7 @@
-"""End-to-end fixtures: a fresh virtualenv with kedro-mlops installed from its wheel, and a project
-generated from the starter with the network switched off (as a new user would, offline)."""
+"""End-to-end fixtures: a fresh virtualenv with kedro-mlops installed from its wheel, a project
+generated from the starter with the network switched off (as a new user would, offline), the
+images `kedro mlops package` builds of it with podman (built once, shared by the tests that run
+them), and an Airflow virtualenv of its own (Airflow and kfp cannot share one)."""
 
 from __future__ import annotations
 
@@ -81,7 +83,8 @@ class Env:
 
 @pytest.fixture(scope="session")
 def venv(tmp_path_factory) -> Env:
-    """kedro-mlops installed with plain ``pip install`` (not editable) from its wheel.
+    """kedro-mlops installed with plain ``pip install`` (not editable) from its wheel, with the
+    ``kubeflow`` extra (kfp compiles the exported Kubeflow pipelines).
 
     ``KEDRO_MLOPS_E2E_VENV`` reuses an existing environment (quicker local iterations).
     """
@@ -98,7 +101,7 @@ def venv(tmp_path_factory) -> Env:
     subprocess.run([sys.executable, "-m", "venv", str(base / "env")], check=True)
     env = Env(base / "env" / "bin")
     subprocess.run(
-        [str(env.bin / "pip"), "install", "-q", f"{wheel}[test]"],
+        [str(env.bin / "pip"), "install", "-q", f"{wheel}[test,kubeflow]"],
         check=True,
         timeout=1200,
     )
@@ -182,3 +185,160 @@ def mlflow_server(venv: Env, tmp_path: Path):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
     log.close()
+
+
+# ------------------------------------------------------------------ containers
+BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
+REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
+PIPELINES = ("data_engineering", "data_science", "serving")
+PLANTED = "kedro-mlops-e2e-do-not-ship"
+# planted in the packaged project: none of it may reach an image (tests/e2e/test_package.py)
+FORBIDDEN_FILES = {
+    ".env": f"AWS_SECRET_ACCESS_KEY={PLANTED}\n",
+    "conf/base/credentials.yml": f"db:\n  password: {PLANTED}\n",
+    "conf/base/api_secrets.yml": f"token: {PLANTED}\n",
+    "conf/local/credentials.yml": f"mlflow:\n  MLFLOW_TRACKING_PASSWORD: {PLANTED}\n",
+    "conf/local/mlops.yml": f"# {PLANTED}\nregistry:\n  enabled: true\n",
+    "notebooks/explore.ipynb": f'{{"cells": [], "metadata": {{"note": "{PLANTED}"}}}}\n',
+    "mlruns/0/meta.yaml": f"name: {PLANTED}\n",
+    ".venv/pyvenv.cfg": f"home = /usr/bin\n# {PLANTED}\n",
+    "data/01_raw/notes.txt": f"{PLANTED}\n",
+}
+
+
+def podman_run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args], capture_output=True, text=True, check=False, timeout=timeout
+    )
+
+
+def podman_problem() -> str | None:
+    """Why podman cannot build and run images here, or None."""
+    if not shutil.which("podman"):
+        return "podman is not installed"
+    info = podman_run("info", timeout=120)
+    if info.returncode != 0:
+        return f"`podman info` failed: {info.stderr.strip()[-500:]}"
+    if podman_run("image", "exists", BASE_IMAGE).returncode != 0:
+        return f"the base image {BASE_IMAGE} is missing (CI: source .ci/podman.sh)"
+    run = podman_run("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
+    if run.returncode != 0:
+        return f"podman cannot run a container: {run.stderr.strip()[-500:]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def podman() -> None:
+    """Skips (or, with KEDRO_MLOPS_REQUIRE_CONTAINERS=1, fails) when podman is unusable."""
+    problem = podman_problem()
+    if problem is None:
+        return
+    if REQUIRE_CONTAINERS:
+        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
+    pytest.skip(f"podman is unusable: {problem}")
+
+
+@dataclass
+class Packaged:
+    """The images of the starter project, built by `kedro mlops package --build` with podman."""
+
+    path: Path  # the packaged copy of the project (git repository, secrets planted)
+    sha: str
+    tag: str
+    images: dict[str, str]  # pipeline -> image reference
+    output: str  # what the build printed
+    deps_images: set[str]
+    command: tuple[str, ...]  # the package command line, to build again
+
+
+@pytest.fixture(scope="session")
+def packaged(venv: Env, project: Path, tmp_path_factory, podman) -> Packaged:
+    """One build of the three images per session, shared by the tests that run them; removed
+    at the end. The project holds planted secrets that must stay out of the images."""
+    import re  # noqa: PLC0415
+
+    path = copy_project(project, tmp_path_factory.mktemp("packaged") / "bar-demo")
+    for name, text in FORBIDDEN_FILES.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    sha = git_commit(path)
+    tag = f"e2e-{os.getpid()}"
+    images = {pipeline: f"bar-demo-{pipeline}:{tag}" for pipeline in PIPELINES}
+    command = (
+        "kedro", "mlops", "package", "--build", "--builder", "podman",
+        "--base-image", BASE_IMAGE, "--wheels", "--tag", tag,
+    )  # fmt: skip
+    result = venv.run(*command, cwd=path, timeout=1500)
+    output = result.stdout + result.stderr
+    deps_images = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", output))
+    built = Packaged(path, sha, tag, images, output, deps_images, command)
+    try:
+        assert result.returncode == 0, output[-6000:]
+        yield built
+    finally:
+        podman_run("rmi", "--force", *images.values(), *sorted(built.deps_images))
+
+
+@pytest.fixture(scope="session")
+def podman_socket(tmp_path_factory, podman) -> str:
+    """podman's Docker-compatible API on a socket of its own (what an orchestrator talks to)."""
+    import time  # noqa: PLC0415
+
+    socket = tmp_path_factory.mktemp("podman-api") / "podman.sock"
+    url = f"unix://{socket}"
+    process = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not socket.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"`podman system service` did not open {socket}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# ------------------------------------------------------------------ Airflow
+AIRFLOW_REQUIREMENTS = ROOT / "tests" / "requirements-airflow.txt"
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory) -> Env:
+    """Airflow 3 with the Docker and Kubernetes providers (pinned in
+    tests/requirements-airflow.txt) in a virtualenv of its own: kfp needs ``kubernetes<31``,
+    the Kubernetes provider ``kubernetes>=36``. No kedro in it: the tasks run in containers.
+    ``KEDRO_MLOPS_AIRFLOW_VENV`` reuses an existing one."""
+    reuse = os.environ.get("KEDRO_MLOPS_AIRFLOW_VENV")
+    if reuse:
+        return Env(Path(reuse) / "bin")
+    base = tmp_path_factory.mktemp("airflow-venv")
+    subprocess.run([sys.executable, "-m", "venv", str(base / "env")], check=True)
+    env = Env(base / "env" / "bin")
+    subprocess.run(
+        [str(env.bin / "pip"), "install", "-q", "-r", str(AIRFLOW_REQUIREMENTS)],
+        check=True,
+        timeout=1200,
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def airflow_home(airflow: Env, tmp_path_factory) -> dict[str, str]:
+    """The environment of Airflow commands: a temporary AIRFLOW_HOME with a migrated SQLite
+    metadata database (`airflow dags test` needs one, no scheduler) and its own DAGs folder."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    environ = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+    (home / "dags").mkdir()
+    airflow.ok("airflow", "db", "migrate", cwd=home, env=environ, timeout=600)
+    return environ

@@ -3,7 +3,8 @@ built from a fresh project and run in order (data_engineering -> data_science ->
 
 The podman test needs a usable podman and the base image (CI: `source .ci/podman.sh`).
 Without them it is skipped, unless KEDRO_MLOPS_REQUIRE_CONTAINERS=1: then
-it fails, so CI cannot pass by skipping it.
+it fails, so CI cannot pass by skipping it. The images are built once per session by the
+`packaged` fixture (tests/e2e/conftest.py), shared with tests/e2e/test_export.py.
 """
 
 from __future__ import annotations
@@ -22,58 +23,12 @@ import pandas as pd
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.conftest import copy_project, git_commit
+from tests.e2e.conftest import BASE_IMAGE, PIPELINES, PLANTED, copy_project
+from tests.e2e.conftest import podman_run as _podman
 
 pytestmark = pytest.mark.e2e
 
-BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
-REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
-PIPELINES = ("data_engineering", "data_science", "serving")
 UID = 10001
-PLANTED = "kedro-mlops-e2e-do-not-ship"
-# planted in the project: none of it may reach an image
-FORBIDDEN_FILES = {
-    ".env": f"AWS_SECRET_ACCESS_KEY={PLANTED}\n",
-    "conf/base/credentials.yml": f"db:\n  password: {PLANTED}\n",
-    "conf/base/api_secrets.yml": f"token: {PLANTED}\n",
-    "conf/local/credentials.yml": f"mlflow:\n  MLFLOW_TRACKING_PASSWORD: {PLANTED}\n",
-    "conf/local/mlops.yml": f"# {PLANTED}\nregistry:\n  enabled: true\n",
-    "notebooks/explore.ipynb": f'{{"cells": [], "metadata": {{"note": "{PLANTED}"}}}}\n',
-    "mlruns/0/meta.yaml": f"name: {PLANTED}\n",
-    ".venv/pyvenv.cfg": f"home = /usr/bin\n# {PLANTED}\n",
-    "data/01_raw/notes.txt": f"{PLANTED}\n",
-}
-
-
-def _podman(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["podman", *args], capture_output=True, text=True, check=False, timeout=timeout
-    )
-
-
-def podman_problem() -> str | None:
-    """Why podman cannot build and run images here, or None."""
-    if not shutil.which("podman"):
-        return "podman is not installed"
-    info = _podman("info", timeout=120)
-    if info.returncode != 0:
-        return f"`podman info` failed: {info.stderr.strip()[-500:]}"
-    if _podman("image", "exists", BASE_IMAGE).returncode != 0:
-        return f"the base image {BASE_IMAGE} is missing (CI: source .ci/podman.sh)"
-    run = _podman("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
-    if run.returncode != 0:
-        return f"podman cannot run a container: {run.stderr.strip()[-500:]}"
-    return None
-
-
-@pytest.fixture(scope="module")
-def podman() -> None:
-    problem = podman_problem()
-    if problem is None:
-        return
-    if REQUIRE_CONTAINERS:
-        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
-    pytest.skip(f"podman is unusable: {problem}")
 
 
 def output_of(result: subprocess.CompletedProcess[str]) -> str:
@@ -149,24 +104,13 @@ def _forbidden_in(listing: list[str]) -> list[str]:
     return bad
 
 
-def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # noqa: PLR0915
-    path = copy_project(project, tmp_path / "bar-demo")
-    for name, text in FORBIDDEN_FILES.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    sha = git_commit(path)
-    tag = f"e2e-{os.getpid()}"
-    images = {pipeline: f"bar-demo-{pipeline}:{tag}" for pipeline in PIPELINES}
-    package = (
-        "kedro", "mlops", "package", "--build", "--builder", "podman",
-        *(f"--pipeline={pipeline}" for pipeline in PIPELINES),
-        "--base-image", BASE_IMAGE, "--wheels", "--tag", tag,
-    )  # fmt: skip
-    result = venv.run(*package, cwd=path, timeout=1500)
-    out = output_of(result)
-    deps_images = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", out))
+def test_images_built_and_run_with_podman(venv, packaged, tmp_path):  # noqa: PLR0915
+    path, sha, tag, out = packaged.path, packaged.sha, packaged.tag, packaged.output
+    images = dict(packaged.images)
+    package = packaged.command
+    deps_images = set(packaged.deps_images)
+    extra_images: list[str] = []  # built here: removed here (the fixture removes its own)
     try:
-        assert result.returncode == 0, out[-6000:]
         assert f"Built with podman: {', '.join(images.values())}" in out
         context = path / "dist" / "mlops"
         lint = venv.run("hadolint", str(context / "Dockerfile"), cwd=path)
@@ -287,7 +231,7 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
             "--bytecode: a dependency image of its own"
         )
         by_buildah = {pipeline: f"bar-demo-{pipeline}:{buildah_tag}" for pipeline in PIPELINES}
-        images.update({f"{p} (buildah)": image for p, image in by_buildah.items()})
+        extra_images += by_buildah.values()
         ran = _run_image(by_buildah["data_engineering"], data, store)
         assert ran.returncode == 0, output_of(ran)[-4000:]
         for folder, at_least in (("/opt/venv/lib", 1000), ("/opt/project", 5)):
@@ -300,8 +244,7 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
         assert meta["Config"]["User"] == f"{UID}:{UID}"
         assert meta["Config"]["Entrypoint"][-1] == "serving"
     finally:
-        tags = [*images.values(), *sorted(deps_images)]
-        _podman("rmi", "--force", *tags)
+        _podman("rmi", "--force", *extra_images, *sorted(deps_images - packaged.deps_images))
 
 
 def test_builder_failure_shows_its_error(venv, project, tmp_path, podman):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import subprocess
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from kedro_mlops.config import DEFAULT_PRUNE, PackagingConfig
 from kedro_mlops.packaging.context import (
@@ -194,7 +196,22 @@ def test_write_context(mini_project):
     assert result.directory == ctx.resolve()
     expected = {".dockerignore", MARKER, "Dockerfile", "README.md", "conf", "project"}
     assert {p.name for p in ctx.iterdir()} == expected | {"requirements.txt", "wheels"}
-    assert [p.name for p in (ctx / "project").iterdir()] == ["mini-0.3-py3-none-any.whl"]
+    assert sorted(p.name for p in (ctx / "project").iterdir()) == [
+        "mini-0.3-py3-none-any.whl",
+        "pyproject.toml",
+    ]
+    # [tool.kedro] alone: `kedro` commands run in the images' working directory
+    kedro_table = tomllib.loads((ctx / "project" / "pyproject.toml").read_text())
+    assert kedro_table == {
+        "tool": {
+            "kedro": {
+                "package_name": "mini",
+                "project_name": "Mini Demo",
+                "kedro_init_version": version("kedro"),
+                "source_dir": "src",
+            }
+        }
+    }
     pyyaml = installed("pyyaml").version
     assert f"pyyaml=={pyyaml}\n" in (ctx / "requirements.txt").read_text()
     assert "mini==" not in (ctx / "requirements.txt").read_text()

@@ -77,7 +77,10 @@ def test_multi_stage_build_layout():
     assert runtime.splitlines() == [
         "COPY --from=project --chown=0:0 /tmp/site /opt/project",
         "COPY conf/base/ /app/conf/base/",
+        "# [tool.kedro] only: `kedro` commands (e.g. `kedro mlops monitor`) work in /app",
+        "COPY project/pyproject.toml /app/pyproject.toml",
     ]
+    assert "/app /app/mlflow /app/src" in deps  # an empty src/: Kedro wants one
     assert has_deps_stage(dockerfile)
 
 

@@ -1,0 +1,312 @@
+"""What the orchestrator definitions hold: steps, their images, commands and order. Pure:
+built from plain values (pipeline data, image references, mlops.yml), no Kedro import."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kedro_mlops.export.errors import ExportError
+from kedro_mlops.export.graph import ancestors, producer_of, topological_order, upstream_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kedro_mlops.config import ExportConfig, MonitoringConfig
+    from kedro_mlops.export.graph import PipelineData
+
+_K8S_INVALID = re.compile(r"[^a-z0-9-]+")
+_K8S_NAME_MAX = 63
+# the drift check's exit codes (`kedro mlops monitor`): 0 no drift, 1 drift, anything else: error
+DRIFT_EXIT_CODE = 1
+
+
+def k8s_name(*parts: str) -> str:
+    """A Kubernetes object name (RFC 1123 label) of ``parts``: ``("Bar Demo", "data_science")``
+    -> ``"bar-demo-data-science"``; ``_``, ``.`` and spaces become ``-``.
+
+    Raises:
+        ExportError: when nothing valid is left.
+    """
+    text = "-".join(parts).lower()
+    name = _K8S_INVALID.sub("-", text).strip("-")
+    name = re.sub(r"-{2,}", "-", name)[:_K8S_NAME_MAX].rstrip("-")
+    if not name:
+        raise ExportError(f"Cannot make a Kubernetes name of {text!r}: no letter or digit in it.")
+    return name
+
+
+def identifier(name: str) -> str:
+    """A Python identifier and Airflow task id made of a pipeline name."""
+    text = re.sub(r"\W+", "_", name).strip("_") or "pipeline"
+    return f"p_{text}" if text[0].isdigit() else text
+
+
+@dataclass(frozen=True)
+class Step:
+    """One container run: a Kedro pipeline's image (its entrypoint runs the pipeline) or the
+    drift check (``command`` given)."""
+
+    task_id: str  # Airflow task id, Python identifier
+    name: str  # Kubernetes name (pods, KFP components)
+    image: str
+    upstream: tuple[str, ...] = ()  # task ids
+    pipeline: str | None = None
+    command: tuple[str, ...] = ()  # empty: the image's entrypoint
+
+    @property
+    def label(self) -> str:
+        return self.pipeline or self.task_id
+
+
+@dataclass(frozen=True)
+class Training:
+    """``<project>``: every packaged Kedro pipeline, in the order of their data."""
+
+    dag_id: str
+    name: str
+    schedule: str | None
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class ContinuousTraining:
+    """``<project>_ct``: the drift check, then (on drift) the pipelines the scoring depends on."""
+
+    dag_id: str
+    name: str
+    schedule: str | None
+    check: str
+    monitor: Step
+    retrain: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A packaged image that is not a Kedro pipeline (e.g. an online-serving server)."""
+
+    name: str
+    image: str
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything the templates render (they get these fields as variables)."""
+
+    project_name: str
+    package: str
+    kedro_mlops_version: str
+    target: str
+    operator: str
+    training: Training
+    ct: ContinuousTraining | None
+    ct_note: str | None  # why there is no continuous training
+    services: tuple[Service, ...]
+    environment: dict[str, str]
+    resources: dict[str, str | None]
+    namespace: str | None
+    data_claim: str
+    mlflow_claim: str
+    secret: str
+    workdir: str
+    data_dir: str
+    mlflow_dir: str
+    tracking_uri: str
+    registry: str | None = None
+    uid: int = 10001
+
+    @property
+    def variable_prefix(self) -> str:
+        """Airflow Variables of this project start with it (``bar_demo_data_dir``)."""
+        return self.package
+
+    @property
+    def images(self) -> dict[str, str]:
+        """Pipeline name -> image reference, in task order."""
+        return {step.label: step.image for step in self.training.steps}
+
+    @property
+    def requests(self) -> dict[str, str]:
+        """Kubernetes resource requests (only those configured)."""
+        wanted = {"cpu": self.resources.get("cpu"), "memory": self.resources.get("memory")}
+        return {name: value for name, value in wanted.items() if value}
+
+    @property
+    def limits(self) -> dict[str, str]:
+        """Kubernetes resource limits (only those configured)."""
+        limit = self.resources.get("memory_limit")
+        return {"memory": limit} if limit else {}
+
+    def variables(self) -> dict[str, object]:
+        """The template variables: every field and property, and the drift exit code."""
+        values: dict[str, object] = {
+            name: getattr(self, name) for name in self.__dataclass_fields__
+        }
+        for name in ("variable_prefix", "images", "requests", "limits"):
+            values[name] = getattr(self, name)
+        values["drift_exit_code"] = DRIFT_EXIT_CODE
+        return values
+
+
+@dataclass(frozen=True)
+class ContainerSettings:
+    """Where the images work (from ``kedro mlops package``)."""
+
+    workdir: str
+    data_dir: str
+    mlflow_dir: str
+    tracking_uri: str
+
+
+def merge_options(config: ExportConfig, **options: str | None) -> ExportConfig:
+    """Command-line options (``None``: not given) override the ``export:`` keys of mlops.yml.
+
+    Raises:
+        ExportError: naming the option (``--schedule``) and what it should look like.
+    """
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    chosen = {name: value for name, value in options.items() if value is not None}
+    try:
+        return type(config).model_validate(config.model_dump() | chosen)
+    except ValidationError as exc:
+        problems = [
+            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ExportError("Invalid option " + "; ".join(problems)) from None
+
+
+def monitor_command(check: str) -> tuple[str, ...]:
+    """The drift check inside an image: exit 0 no drift, 1 drift, 2 error."""
+    return ("kedro", "mlops", "monitor", "--check", check, "--fail-on-drift")
+
+
+def plan_export(
+    *,
+    project_name: str,
+    package: str,
+    version: str,
+    pipelines: list[PipelineData],
+    images: dict[str, str],
+    services: dict[str, str],
+    config: ExportConfig,
+    monitoring: MonitoringConfig,
+    container: ContainerSettings,
+    registry: str | None = None,
+) -> ExportPlan:
+    """The definitions for ``pipelines`` (packaged Kedro pipelines, in packaging order).
+
+    Raises:
+        ExportError: no pipeline to schedule, an unknown check, a cycle in the data.
+    """
+    if not pipelines:
+        raise ExportError(
+            "No Kedro pipeline to schedule: packaging.pipelines in mlops.yml lists none that "
+            f"the project registers (listed: {', '.join(services) or 'none'})."
+        )
+    upstream = upstream_of(pipelines)
+    order = topological_order(upstream)
+    tasks = {name: identifier(name) for name in order}
+
+    def step(name: str, among: set[str] | None = None) -> Step:
+        before = [p for p in upstream[name] if among is None or p in among]
+        return Step(
+            task_id=tasks[name],
+            name=k8s_name(project_name, name),
+            image=images[name],
+            upstream=tuple(tasks[p] for p in before),
+            pipeline=name,
+        )
+
+    slug = k8s_name(project_name)
+    training = Training(
+        dag_id=package,
+        name=slug,
+        schedule=config.schedule,
+        steps=tuple(step(name) for name in order),
+    )
+    ct, ct_note = _continuous_training(
+        config, monitoring, pipelines, upstream, order, step, package, slug, images
+    )
+    kube = config.kubernetes
+    return ExportPlan(
+        project_name=project_name,
+        package=package,
+        kedro_mlops_version=version,
+        target=config.target,
+        operator=config.airflow.operator,
+        training=training,
+        ct=ct,
+        ct_note=ct_note,
+        services=tuple(Service(name, image) for name, image in services.items()),
+        environment=dict(config.environment),
+        resources=config.resources.model_dump(),
+        namespace=kube.namespace,
+        data_claim=kube.data_volume_claim or f"{slug}-data",
+        mlflow_claim=kube.mlflow_volume_claim or f"{slug}-mlflow",
+        secret=kube.secret or f"{slug}-mlflow",
+        workdir=container.workdir,
+        data_dir=container.data_dir,
+        mlflow_dir=container.mlflow_dir,
+        tracking_uri=container.tracking_uri,
+        registry=registry,
+    )
+
+
+def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
+    config: ExportConfig,
+    monitoring: MonitoringConfig,
+    pipelines: list[PipelineData],
+    upstream: dict[str, tuple[str, ...]],
+    order: list[str],
+    step: Callable[..., Step],
+    package: str,
+    slug: str,
+    images: dict[str, str],
+) -> tuple[ContinuousTraining | None, str | None]:
+    if not config.ct.enabled:
+        return None, "export.ct.enabled is false"
+    checks = {check.name: check for check in monitoring.checks}
+    if config.ct.check is not None and config.ct.check not in checks:
+        raise ExportError(
+            f"export.ct.check {config.ct.check!r} is not a check of monitoring.checks in "
+            f"mlops.yml (configured: {', '.join(checks) or 'none'}); name one of them, or set "
+            "export.ct.enabled: false."
+        )
+    if not checks:
+        return None, "monitoring.checks in mlops.yml is empty: there is no drift check to run"
+    check = checks[config.ct.check or monitoring.checks[0].name]
+    scorer = producer_of(pipelines, check.current)
+    if scorer is None:
+        raise ExportError(
+            f"Drift check {check.name!r} compares dataset {check.current!r}, which none of the "
+            f"exported pipelines ({', '.join(order)}) writes: package the pipeline that scores "
+            "the batches (packaging.pipelines), or choose another check (export.ct.check)."
+        )
+    needed = ancestors(upstream, scorer)
+    if not needed:
+        return None, (
+            f"pipeline {scorer!r}, which writes {check.current!r}, depends on no other "
+            "exported pipeline: there is nothing to retrain"
+        )
+    monitor = Step(
+        task_id="drift_check",
+        name=k8s_name(slug, "drift-check"),
+        image=images[scorer],
+        pipeline=None,
+        command=monitor_command(check.name),
+    )
+    retrain = tuple(step(name, needed) for name in order if name in needed)
+    return (
+        ContinuousTraining(
+            dag_id=f"{package}_ct",
+            name=f"{slug}-ct",
+            schedule=config.ct.schedule,
+            check=check.name,
+            monitor=monitor,
+            retrain=retrain,
+        ),
+        None,
+    )
