@@ -366,10 +366,14 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
     from kedro_mlops.packaging.render import WORKDIR  # noqa: PLC0415
 
     config = project_config(project_path, env)
-    default = registry.get("__default__")
-    validate = [
-        node.name for node in (default.nodes if default else []) if node.name.startswith("validate")
-    ]
+    # nodes named validate*, in the first plain pipeline holding some (a kedro-mlflow PipelineML,
+    # bound to its inference pipeline, refuses to run a few nodes alone)
+    validate_pipeline, validate = "", []
+    for name, pipeline in registry.items():
+        found = [node.name for node in pipeline.nodes if node.name.startswith("validate")]
+        if found and name != "__default__" and not hasattr(pipeline, "inference"):
+            validate_pipeline, validate = name, found
+            break
     packaged = config.packaging.pipelines
     return CiProject(
         project_name=project_name,
@@ -377,6 +381,7 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         smoke_image=image_name(project_name, "serving") if "serving" in packaged else None,
         workdir=WORKDIR,
         context_dir=config.packaging.output,
+        validate_pipeline=validate_pipeline,
         validate_nodes=tuple(validate),
         monitor_checks=tuple(check.name for check in config.monitoring.checks),
     )

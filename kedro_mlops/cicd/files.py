@@ -58,6 +58,7 @@ class CiProject:
             ``None`` when the project packages no serving pipeline.
         workdir: where the images expect ``data/`` (the images' working directory).
         context_dir: the build context of ``kedro mlops package`` (``packaging.output``).
+        validate_pipeline: the pipeline holding them (``data_engineering``).
         validate_nodes: the nodes ``make validate`` runs on the raw data.
         monitor_checks: the drift checks ``make monitor`` runs.
     """
@@ -67,6 +68,7 @@ class CiProject:
     smoke_image: str | None
     workdir: str
     context_dir: str = "dist/mlops"
+    validate_pipeline: str = ""
     validate_nodes: tuple[str, ...] = ()
     monitor_checks: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -114,6 +116,7 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "smoke_image": project.smoke_image,
         "workdir": project.workdir,
         "context_dir": project.context_dir,
+        "validate_pipeline": project.validate_pipeline,
         "validate_nodes": list(project.validate_nodes),
         "monitor_checks": list(project.monitor_checks),
         "providers": list(providers),
