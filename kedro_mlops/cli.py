@@ -421,7 +421,7 @@ def ci(metadata: ProjectMetadata, provider: str, force: bool) -> None:
     for name in report.written:
         click.echo(f"Wrote {name}")
     for name in report.kept:
-        click.echo(f"Kept {name} (it has what the pipelines need)")
+        click.echo(f"Kept {name}: it already has what the pipelines need")
     click.echo(
         "Every CI job runs a `make` target: `make help` lists them; README.md says which secrets "
         "to set."

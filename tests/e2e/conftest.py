@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
+REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
 
 
 def _offline_prefix() -> list[str]:
@@ -175,3 +177,46 @@ def mlflow_server(venv: Env, tmp_path: Path):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
     log.close()
+
+
+def podman_run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args], capture_output=True, text=True, check=False, timeout=timeout
+    )
+
+
+def podman_problem() -> str | None:
+    """Why podman cannot build and run images here, or None."""
+    if not shutil.which("podman"):
+        return "podman is not installed"
+    info = podman_run("info", timeout=120)
+    if info.returncode != 0:
+        return f"`podman info` failed: {info.stderr.strip()[-500:]}"
+    if podman_run("image", "exists", BASE_IMAGE).returncode != 0:
+        return f"the base image {BASE_IMAGE} is missing (CI: source .ci/podman.sh)"
+    run = podman_run("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
+    if run.returncode != 0:
+        return f"podman cannot run a container: {run.stderr.strip()[-500:]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def podman() -> None:
+    """podman can build and run images; skipped otherwise, failed with
+    KEDRO_MLOPS_REQUIRE_CONTAINERS=1 (CI: `source .ci/podman.sh`)."""
+    problem = podman_problem()
+    if problem is None:
+        return
+    if REQUIRE_CONTAINERS:
+        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
+    pytest.skip(f"podman is unusable: {problem}")
+
+
+@pytest.fixture(scope="session")
+def image_cleanup():
+    """Image tags removed at the end of the session. A dependency image is tagged with a hash of
+    what it holds: the first test that needs it builds it, the others reuse it."""
+    tags: set[str] = set()
+    yield tags
+    if tags and shutil.which("podman"):
+        podman_run("rmi", "--force", *sorted(tags))

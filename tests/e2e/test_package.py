@@ -19,12 +19,11 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import copy_project, git_commit
+from tests.e2e.conftest import BASE_IMAGE, copy_project, git_commit
+from tests.e2e.conftest import podman_run as _podman
 
 pytestmark = pytest.mark.e2e
 
-BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
-REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
 PIPELINES = ("data_engineering", "data_science", "serving")
 UID = 10001
 PLANTED = "kedro-mlops-e2e-do-not-ship"
@@ -40,37 +39,6 @@ FORBIDDEN_FILES = {
     ".venv/pyvenv.cfg": f"home = /usr/bin\n# {PLANTED}\n",
     "data/01_raw/notes.txt": f"{PLANTED}\n",
 }
-
-
-def _podman(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["podman", *args], capture_output=True, text=True, check=False, timeout=timeout
-    )
-
-
-def podman_problem() -> str | None:
-    """Why podman cannot build and run images here, or None."""
-    if not shutil.which("podman"):
-        return "podman is not installed"
-    info = _podman("info", timeout=120)
-    if info.returncode != 0:
-        return f"`podman info` failed: {info.stderr.strip()[-500:]}"
-    if _podman("image", "exists", BASE_IMAGE).returncode != 0:
-        return f"the base image {BASE_IMAGE} is missing (CI: source .ci/podman.sh)"
-    run = _podman("run", "--rm", "--network", "none", BASE_IMAGE, "true", timeout=120)
-    if run.returncode != 0:
-        return f"podman cannot run a container: {run.stderr.strip()[-500:]}"
-    return None
-
-
-@pytest.fixture(scope="module")
-def podman() -> None:
-    problem = podman_problem()
-    if problem is None:
-        return
-    if REQUIRE_CONTAINERS:
-        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
-    pytest.skip(f"podman is unusable: {problem}")
 
 
 def output_of(result: subprocess.CompletedProcess[str]) -> str:
@@ -143,7 +111,9 @@ def _forbidden_in(listing: list[str]) -> list[str]:
     return bad
 
 
-def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # noqa: PLR0915
+def test_images_built_and_run_with_podman(  # noqa: PLR0915
+    venv, project, tmp_path, podman, image_cleanup
+):
     path = copy_project(project, tmp_path / "bar-demo")
     for name, text in FORBIDDEN_FILES.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -293,8 +263,8 @@ def test_images_built_and_run_with_podman(venv, project, tmp_path, podman):  # n
         assert meta["Config"]["User"] == f"{UID}:{UID}"
         assert meta["Config"]["Entrypoint"][-1] == "serving"
     finally:
-        tags = [*images.values(), *sorted(deps_images)]
-        _podman("rmi", "--force", *tags)
+        _podman("rmi", "--force", *images.values())
+        image_cleanup.update(deps_images)  # reused by other tests, removed at the session's end
 
 
 def test_builder_failure_shows_its_error(venv, project, tmp_path, podman):
