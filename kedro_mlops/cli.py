@@ -260,6 +260,12 @@ def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, s
     default=None,
     help="Compile .pyc into the images: faster container start, bigger images [no].",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the dependency image as a file here (a CI cache): loaded instead of rebuilt.",
+)
 @ENV_OPTION
 @click.pass_obj
 def package(  # noqa: PLR0917 - click passes every option
@@ -274,6 +280,7 @@ def package(  # noqa: PLR0917 - click passes every option
     template: str | None,
     push: str | None,
     bytecode: bool | None,
+    cache_dir: Path | None,
     env: str | None,
 ) -> None:
     """Write a build context with one container image per pipeline; --build builds them."""
@@ -343,6 +350,7 @@ def package(  # noqa: PLR0917 - click passes every option
         offline=options.wheels,
         echo=click.echo,
         push_to=options.push,
+        cache_dir=cache_dir,
     )
     click.echo(f"Built with {report.builder}: {', '.join(report.built)}")
     for remote in report.pushed:

@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from kedro_mlops.packaging.builders import archive_name, build_images
 from tests.conftest import free_port
 from tests.e2e.conftest import BASE_IMAGE, ROOT, copy_project, git_commit, podman_run
 
@@ -274,6 +275,19 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         assert _catalog(address) == {f"ci/{image.split(':')[0]}": [tag] for image in images}
         # the deploy jobs wait for a person
         assert "deploy-kubernetes" not in out
+        # the dependency image was saved to the CI cache; a store without it loads it from there
+        (deps,) = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", out))
+        cache = path / ".cache" / "images"
+        assert [file.name for file in cache.iterdir()] == [archive_name(deps)]
+        assert podman_run("untag", deps).returncode == 0
+        lines: list[str] = []
+        report = build_images(
+            "podman", path, [], deps_image=deps, offline=True, echo=lines.append, cache_dir=cache
+        )
+        assert report.deps_reused
+        archive = cache / archive_name(deps)
+        assert f"kedro-mlops: loading the dependency image {deps} from {archive} ..." in lines
+        assert podman_run("image", "exists", deps).returncode == 0
 
         # a scheduled CT run whose model is worse: the gate keeps the champion, no CD
         _variables(
@@ -294,7 +308,7 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         assert (path / "build" / "ci" / "gate.env").read_text() == "GATE_DECISION=challenger\n"
 
         client = mlflow.MlflowClient(f"sqlite:///{path / 'mlflow.db'}")
-        versions = {v.version: v for v in client.search_model_versions("name = 'bar_demo'")}
+        versions = {str(v.version): v for v in client.search_model_versions("name = 'bar_demo'")}
         assert sorted(versions) == ["1", "2"]
         assert client.get_model_version_by_alias("bar_demo", "champion").version == "1"
         assert client.get_model_version_by_alias("bar_demo", "challenger").version == "2"
