@@ -310,8 +310,8 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         client = mlflow.MlflowClient(f"sqlite:///{path / 'mlflow.db'}")
         versions = {str(v.version): v for v in client.search_model_versions("name = 'bar_demo'")}
         assert sorted(versions) == ["1", "2"]
-        assert client.get_model_version_by_alias("bar_demo", "champion").version == "1"
-        assert client.get_model_version_by_alias("bar_demo", "challenger").version == "2"
+        for alias, version in (("champion", "1"), ("challenger", "2")):
+            assert str(client.get_model_version_by_alias("bar_demo", alias).version) == version
         worse = client.get_run(versions["2"].run_id)
         assert worse.data.params["model.hyperparameters.max_iter"] == "1"
 
