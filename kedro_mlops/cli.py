@@ -369,20 +369,19 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
     and the image names ``kedro mlops package`` gives."""
     from kedro.framework.project import pipelines as registry  # noqa: PLC0415
 
-    from kedro_mlops.cicd import CiProject  # noqa: PLC0415
+    from kedro_mlops.cicd import CiProject, validation_nodes  # noqa: PLC0415
     from kedro_mlops.packaging.images import image_name  # noqa: PLC0415
     from kedro_mlops.packaging.render import WORKDIR  # noqa: PLC0415
 
     config = project_config(project_path, env)
-    # nodes named validate*, in the first plain pipeline holding some (a kedro-mlflow PipelineML,
-    # bound to its inference pipeline, refuses to run a few nodes alone)
-    validate_pipeline, validate = "", []
-    for name, pipeline in registry.items():
-        found = [node.name for node in pipeline.nodes if node.name.startswith("validate")]
-        if found and name != "__default__" and not hasattr(pipeline, "inference"):
-            validate_pipeline, validate = name, found
-            break
-    packaged = config.packaging.pipelines
+    # a kedro-mlflow PipelineML (bound to its inference pipeline) refuses to run a few nodes alone
+    plain = {
+        name: [node.name for node in pipeline.nodes]
+        for name, pipeline in registry.items()
+        if name != "__default__" and not hasattr(pipeline, "inference")
+    }
+    validate_pipeline, validate = validation_nodes(plain)
+    packaged = [name for name in config.packaging.pipelines if name in registry]
     return CiProject(
         project_name=project_name,
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -390,26 +389,27 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         workdir=WORKDIR,
         context_dir=config.packaging.output,
         validate_pipeline=validate_pipeline,
-        validate_nodes=tuple(validate),
+        validate_nodes=validate,
         monitor_checks=tuple(check.name for check in config.monitoring.checks),
     )
 
 
 def add_ci_files(
     project_path: Path, project_name: str, choice: str, *, force: bool = False
-) -> WriteReport:
+) -> tuple[CiProject, WriteReport]:
     """Write the Makefile, the pipelines of ``choice`` and the README section into a project
     (``kedro mlops ci`` and the starter's post-generation hook)."""
     from kedro_mlops import cicd  # noqa: PLC0415
 
     providers = cicd.providers_for(choice)
     project = ci_project(project_path, project_name)
-    return cicd.write_files(
+    report = cicd.write_files(
         project_path,
         cicd.render_files(project, providers),
         readme=cicd.readme_section(project, providers),
         force=force,
     )
+    return project, report
 
 
 @mlops.command()
@@ -425,11 +425,21 @@ def add_ci_files(
 def ci(metadata: ProjectMetadata, provider: str, force: bool) -> None:
     """Add CI > CT > CD pipelines and the Makefile their jobs call to this project."""
     project_path = Path(metadata.project_path)
-    report = add_ci_files(project_path, metadata.project_name, provider, force=force)
+    project, report = add_ci_files(project_path, metadata.project_name, provider, force=force)
     for name in report.written:
         click.echo(f"Wrote {name}")
     for name in report.kept:
         click.echo(f"Kept {name}: it already has what the pipelines need")
+    if not project.validate_nodes:
+        click.echo(
+            "  warning: no plain pipeline has a node named validate*: `make validate` (part of "
+            "`make ci`) fails until VALIDATE_NODES and VALIDATE_PIPELINE are set in the Makefile"
+        )
+    if not project.smoke_image:
+        click.echo(
+            "  warning: no `serving` pipeline among packaging.pipelines: `make smoke` fails "
+            "until SMOKE_IMAGE is set in the Makefile"
+        )
     click.echo(
         "Every CI job runs a `make` target: `make help` lists them; README.md says which secrets "
         "to set."

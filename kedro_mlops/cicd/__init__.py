@@ -20,6 +20,7 @@ from kedro_mlops.cicd.files import (
     providers_for,
     readme_section,
     render_files,
+    validation_nodes,
     write_files,
 )
 from kedro_mlops.cicd.gate import env_line, gitlab_include, write_outputs
@@ -37,6 +38,7 @@ __all__ = [
     "providers_for",
     "readme_section",
     "render_files",
+    "validation_nodes",
     "write_files",
     "write_outputs",
 ]

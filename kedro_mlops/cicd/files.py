@@ -27,6 +27,7 @@ DEFAULT_CHOICE = "both"
 # the variable the gate's decision travels in: GitHub step output, GitLab dotenv and child pipeline
 GATE_VARIABLE = "GATE_DECISION"
 CI_DIR = "build/ci"
+VALIDATE_PREFIX = "validate"  # `make validate` runs the nodes named so
 DEPLOY_TARGETS = ("deploy-kubernetes", "deploy-airflow")
 MAKEFILE = "Makefile"
 README = "README.md"
@@ -72,6 +73,16 @@ class CiProject:
     validate_nodes: tuple[str, ...] = ()
     monitor_checks: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def validation_nodes(pipelines: Mapping[str, Iterable[str]]) -> tuple[str, tuple[str, ...]]:
+    """The first pipeline holding nodes named ``validate*`` and those nodes, for ``make
+    validate``; ``("", ())`` when no pipeline has any."""
+    for name, nodes in pipelines.items():
+        found = tuple(node for node in nodes if node.startswith(VALIDATE_PREFIX))
+        if found:
+            return name, found
+    return "", ()
 
 
 def providers_for(choice: str) -> tuple[str, ...]:
@@ -206,6 +217,7 @@ def write_files(
         if README_MARKER in current:
             report.kept.append(README)
         else:
-            target.write_text(current.rstrip("\n") + "\n" + readme, encoding="utf-8")
+            text = current.rstrip("\n") + "\n" + readme if current else readme.lstrip("\n")
+            target.write_text(text, encoding="utf-8")
             report.written.append(README)
     return report

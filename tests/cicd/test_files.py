@@ -12,6 +12,7 @@ from kedro_mlops.cicd import (
     providers_for,
     readme_section,
     render_files,
+    validation_nodes,
     write_files,
 )
 
@@ -213,3 +214,24 @@ def test_our_makefile_and_readme_section_are_kept_a_foreign_makefile_is_not(tmp_
     (other / "Makefile").write_text("all:\n\ttrue\n")
     with pytest.raises(CiError, match="Makefile already exist"):
         write_files(other, render_files(PROJECT, ()))
+
+
+@pytest.mark.parametrize(
+    ("pipelines", "expected"),
+    [
+        (
+            {"de": ["load", "validate_raw", "validate_ranges"], "ds": ["validate_model"]},
+            ("de", ("validate_raw", "validate_ranges")),
+        ),
+        ({"de": ["clean"], "ds": ["validate_model"]}, ("ds", ("validate_model",))),
+        ({"de": ["clean", "check_raw"]}, ("", ())),
+        ({}, ("", ())),
+    ],
+)
+def test_validation_nodes(pipelines, expected):
+    assert validation_nodes(pipelines) == expected
+
+
+def test_a_project_without_readme_gets_one(tmp_path):
+    write_files(tmp_path, {}, readme=readme_section(PROJECT, ()))
+    assert (tmp_path / "README.md").read_text().startswith("## CI > CT > CD\n")
