@@ -123,7 +123,7 @@ def test_github_and_gitlab_jobs_call_the_same_commands():
         ("deploy-airflow",),
         ("deploy-kubernetes",),
         ("install", "ci"),
-        ("install", "images", "smoke", "registry-login", "push"),
+        ("install", "registry-login", "push", "smoke"),
         ("install", "train", "gate", "monitor"),
     ]
     # each of them is a target of the Makefile

@@ -262,8 +262,8 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         for job in ("ci", "train", "deliver", "[deliver] -> images"):
             assert re.search(rf"PASS\s+{re.escape(job)}\s*$", out, re.M), (job, out[-8000:])
         assert "no-new-champion" not in out
-        for step in ("make ci", "make train", "make gate", "make monitor", "make images",
-                     "make smoke", "make registry-login", "make push"):  # fmt: skip
+        for step in ("make ci", "make train", "make gate", "make monitor", "make registry-login",
+                     "make push", "make smoke"):  # fmt: skip
             assert f"$ {step}" in out, step
         assert (path / "build" / "ci" / "gate.env").read_text() == "GATE_DECISION=champion\n"
         assert "no champion to beat" in out
@@ -303,7 +303,7 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         assert re.search(r"PASS\s+\[deliver\] -> no-new-champion\s*$", out, re.M), out[-8000:]
         assert "The registry gate decided 'challenger', not champion - nothing to deliver." in out
         assert "$ make ci" not in out  # CI runs on pushes and merge requests only
-        for step in ("make images", "make smoke", "make push"):
+        for step in ("make registry-login", "make push", "make smoke"):
             assert f"$ {step}" not in out, step
         assert (path / "build" / "ci" / "gate.env").read_text() == "GATE_DECISION=challenger\n"
 
@@ -325,3 +325,35 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         assert "Traceback" not in missing.stderr
     finally:
         podman_run("rmi", "--force", *images, *(f"{address}/ci/{image}" for image in images))
+
+
+def test_ci_command_on_a_plain_kedro_project(venv, workdir):
+    """A project without validation nodes nor a serving pipeline: the files are written, the
+    command says what to fill in, and the targets that need it say so instead of running."""
+    venv.ok(
+        "kedro", "new", "--name", "plain-ci", "--tools", "none", "--example", "no",
+        cwd=workdir, offline=True,
+    )  # fmt: skip
+    path = workdir / "plain-ci"
+    added = venv.run("kedro", "mlops", "ci", "--provider", "github", cwd=path, offline=True)
+    assert added.returncode == 0, output_of(added)
+    assert added.stdout.splitlines()[-6:] == [
+        "Wrote Makefile",
+        "Wrote .github/workflows/mlops.yml",
+        "Wrote README.md",
+        "  warning: no plain pipeline has a node named validate*: `make validate` (part of "
+        "`make ci`) fails until VALIDATE_NODES and VALIDATE_PIPELINE are set in the Makefile",
+        "  warning: no `serving` pipeline among packaging.pipelines: `make smoke` fails until "
+        "SMOKE_IMAGE is set in the Makefile",
+        "Every CI job runs a `make` target: `make help` lists them; README.md says which "
+        "secrets to set.",
+    ]
+    assert not (path / ".gitlab-ci.yml").exists()
+    validate = venv.run("make", "validate", cwd=path)
+    assert validate.returncode == 2
+    assert validate.stderr.splitlines()[0] == (
+        "VALIDATE_NODES is empty: name the nodes that validate the raw data"
+    )
+    smoke = venv.run("make", "smoke", cwd=path)
+    assert smoke.returncode == 2
+    assert smoke.stderr.splitlines()[0] == "SMOKE_IMAGE is empty: name the image to smoke-test"
