@@ -27,6 +27,7 @@ DEFAULT_CHOICE = "both"
 # the variable the gate's decision travels in: GitHub step output, GitLab dotenv and child pipeline
 GATE_VARIABLE = "GATE_DECISION"
 CI_DIR = "build/ci"
+IMAGE_CACHE = ".cache/images"  # the CI cache directory of the dependency image (IMAGE_CACHE)
 VALIDATE_PREFIX = "validate"  # `make validate` runs the nodes named so
 DEPLOY_TARGETS = ("deploy-kubernetes", "deploy-airflow")
 MAKEFILE = "Makefile"
@@ -134,6 +135,7 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "providers_text": " and ".join(_PROVIDER_NAMES[name] for name in providers),
         "gate_variable": GATE_VARIABLE,
         "ci_dir": CI_DIR,
+        "image_cache": IMAGE_CACHE,
         "deploy_targets": list(DEPLOY_TARGETS),
         "readme_marker": README_MARKER,
         **project.extra,
