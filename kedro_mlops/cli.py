@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from kedro.framework.startup import ProjectMetadata
 
     from kedro_mlops import packaging as packaging_types
+    from kedro_mlops.cicd import CiProject, WriteReport
     from kedro_mlops.config import MlopsConfig
     from kedro_mlops.serving.model import ServingModel
 
@@ -272,6 +274,12 @@ def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, s
     default=None,
     help="The model inside the serving image [serving.model_uri, else the champion].",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the dependency image as a file here (a CI cache): loaded instead of rebuilt.",
+)
 @ENV_OPTION
 @click.pass_obj
 def package(  # noqa: PLR0917 - click passes every option
@@ -287,6 +295,7 @@ def package(  # noqa: PLR0917 - click passes every option
     push: str | None,
     bytecode: bool | None,
     model_uri: str | None,
+    cache_dir: Path | None,
     env: str | None,
 ) -> None:
     """Write a build context with one container image per pipeline; --build builds them."""
@@ -379,6 +388,7 @@ def package(  # noqa: PLR0917 - click passes every option
         offline=options.wheels,
         echo=click.echo,
         push_to=options.push,
+        cache_dir=cache_dir,
     )
     click.echo(f"Built with {report.builder}: {', '.join(report.built)}")
     for remote in report.pushed:
@@ -594,3 +604,123 @@ def _registered(
         if name in known
     }
     return batch, [name for name in packaged if name not in known]
+
+
+# ------------------------------------------------------------------ kedro mlops ci / gate
+def ci_project(project_path: Path, project_name: str, env: str | None = None) -> CiProject:
+    """What the CI files say about a bootstrapped project: from its mlops.yml, its pipelines
+    and the image names ``kedro mlops package`` gives."""
+    from kedro.framework.project import pipelines as registry  # noqa: PLC0415
+
+    from kedro_mlops.cicd import CiProject, validation_nodes  # noqa: PLC0415
+    from kedro_mlops.packaging.images import image_name  # noqa: PLC0415
+    from kedro_mlops.packaging.render import WORKDIR  # noqa: PLC0415
+
+    config = project_config(project_path, env)
+    # a kedro-mlflow PipelineML (bound to its inference pipeline) refuses to run a few nodes alone
+    plain = {
+        name: [node.name for node in pipeline.nodes]
+        for name, pipeline in registry.items()
+        if name != "__default__" and not hasattr(pipeline, "inference")
+    }
+    validate_pipeline, validate = validation_nodes(plain)
+    packaged = [name for name in config.packaging.pipelines if name in registry]
+    return CiProject(
+        project_name=project_name,
+        python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+        smoke_image=image_name(project_name, "serving") if "serving" in packaged else None,
+        workdir=WORKDIR,
+        context_dir=config.packaging.output,
+        validate_pipeline=validate_pipeline,
+        validate_nodes=validate,
+        monitor_checks=tuple(check.name for check in config.monitoring.checks),
+    )
+
+
+def add_ci_files(
+    project_path: Path, project_name: str, choice: str, *, force: bool = False
+) -> tuple[CiProject, WriteReport]:
+    """Write the Makefile, the pipelines of ``choice`` and the README section into a project
+    (``kedro mlops ci`` and the starter's post-generation hook)."""
+    from kedro_mlops import cicd  # noqa: PLC0415
+
+    providers = cicd.providers_for(choice)
+    project = ci_project(project_path, project_name)
+    report = cicd.write_files(
+        project_path,
+        cicd.render_files(project, providers),
+        readme=cicd.readme_section(project, providers),
+        force=force,
+    )
+    return project, report
+
+
+@mlops.command()
+@click.option(
+    "--provider",
+    type=click.Choice(["github", "gitlab", "both"]),
+    default="both",
+    show_default=True,
+    help="Which CI pipelines to write.",
+)
+@click.option("--force", is_flag=True, help="Replace CI files (and a Makefile) that exist.")
+@click.pass_obj
+def ci(metadata: ProjectMetadata, provider: str, force: bool) -> None:
+    """Add CI > CT > CD pipelines and the Makefile their jobs call to this project."""
+    project_path = Path(metadata.project_path)
+    project, report = add_ci_files(project_path, metadata.project_name, provider, force=force)
+    for name in report.written:
+        click.echo(f"Wrote {name}")
+    for name in report.kept:
+        click.echo(f"Kept {name}: it already has what the pipelines need")
+    if not project.validate_nodes:
+        click.echo(
+            "  warning: no plain pipeline has a node named validate*: `make validate` (part of "
+            "`make ci`) fails until VALIDATE_NODES and VALIDATE_PIPELINE are set in the Makefile"
+        )
+    if not project.smoke_image:
+        click.echo(
+            "  warning: no `serving` pipeline among packaging.pipelines: `make smoke` fails "
+            "until SMOKE_IMAGE is set in the Makefile"
+        )
+    click.echo(
+        "Every CI job runs a `make` target: `make help` lists them; README.md says which secrets "
+        "to set."
+    )
+
+
+@mlops.command()
+@click.option("--run-id", default=None, help="The run to ask about [the latest run].")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append GATE_DECISION=<decision> to this file (a dotenv report, or $GITHUB_OUTPUT).",
+)
+@click.option(
+    "--yaml-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a GitLab CI include setting GATE_DECISION (the CD child pipeline's).",
+)
+@ENV_OPTION
+@click.pass_obj
+def gate(
+    metadata: ProjectMetadata,
+    run_id: str | None,
+    env_file: Path | None,
+    yaml_file: Path | None,
+    env: str | None,
+) -> None:
+    """Print the registry gate's decision for the latest run: champion, challenger or none."""
+    import mlflow  # noqa: PLC0415 - heavy, only for this command
+
+    from kedro_mlops.cicd import write_outputs  # noqa: PLC0415
+    from kedro_mlops.tracking.runs import gate_decision  # noqa: PLC0415
+
+    context, _config = _load(metadata, env)
+    experiment = context.mlflow.tracking.experiment.name
+    result = gate_decision(mlflow.get_tracking_uri(), experiment, run_id)
+    write_outputs(result.decision, env_file=env_file, yaml_file=yaml_file)
+    click.echo(f"kedro-mlops: registry gate: {result.detail}", err=True)
+    click.echo(result.decision)

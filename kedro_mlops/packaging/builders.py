@@ -6,6 +6,8 @@ them and streams their output line by line to a callback.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from collections import deque
@@ -111,6 +113,21 @@ def push_command(builder: Builder, reference: str) -> list[str]:
     return [builder, "push", reference]
 
 
+def archive_name(reference: str) -> str:
+    """The file name an image is saved under in a cache directory (``name_tag.tar``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", reference) + ".tar"
+
+
+def save_command(builder: Builder, reference: str, archive: Path) -> list[str]:
+    """Save the image ``reference`` to the file ``archive`` (docker and podman)."""
+    return [builder, "save", "--output", str(archive), reference]
+
+
+def load_command(builder: Builder, archive: Path) -> list[str]:
+    """Load the image saved in ``archive`` back into the builder's store, with its name."""
+    return [builder, "load", "--input", str(archive)]
+
+
 @dataclass
 class BuildReport:
     """What :func:`build_images` did."""
@@ -176,6 +193,22 @@ def docker_responds() -> bool:
     return result.returncode == 0
 
 
+def _save_archive(
+    builder: Builder, deps_image: str, archive: Path, echo: Callable[[str], None]
+) -> None:
+    """Save the dependency image to ``archive`` (complete or not at all) and remove the files
+    of the project's older dependency images beside it."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(f".{archive.name}.partial")
+    echo(f"kedro-mlops: saving the dependency image {deps_image} to {archive} ...")
+    run_streaming(save_command(builder, deps_image, partial), echo, what=f"save {deps_image}")
+    os.replace(partial, archive)
+    prefix = archive_name(deps_image.rsplit(":", 1)[0] + ":")[: -len(".tar")]
+    for old in archive.parent.glob(f"{prefix}*.tar"):
+        if old != archive:
+            old.unlink()
+
+
 def find_builder(requested: str) -> Builder:
     """:func:`choose_builder` on this machine.
 
@@ -203,17 +236,33 @@ def build_images(
     offline: bool,
     echo: Callable[[str], None],
     push_to: str | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildReport:
     """Build the dependency image (unless the store has it) and one image per pipeline.
+
+    With ``cache_dir`` (a directory CI keeps between jobs, docker and podman), the dependency
+    image is loaded from its file there instead of being rebuilt, and saved there when the file
+    is missing; files of older dependency images of the project are removed.
 
     Raises:
         BuildError: when the builder fails (its output's tail is in the message).
     """
     reused = False
-    if deps_image and any(not image.server for image in images):  # the serving image has its own
+    archive = None
+    if deps_image and cache_dir is not None:
+        if builder == "buildah":
+            echo("kedro-mlops: buildah keeps no image cache file: the cache directory is unused.")
+        else:
+            archive = cache_dir / archive_name(deps_image)
+    needs_deps = bool(deps_image) and any(not image.server for image in images)  # serve: own venv
+    if needs_deps:
         if image_exists(builder, deps_image):
             reused = True
             echo(f"kedro-mlops: dependency image {deps_image} is up to date, not rebuilt.")
+        elif archive is not None and archive.is_file():
+            echo(f"kedro-mlops: loading the dependency image {deps_image} from {archive} ...")
+            run_streaming(load_command(builder, archive), echo, what=f"load {archive}")
+            reused = True
         else:
             echo(f"kedro-mlops: building the dependency image {deps_image} ...")
             run_streaming(
@@ -230,6 +279,8 @@ def build_images(
             what=f"build {image.reference}",
         )
         built.append(image.reference)
+    if needs_deps and archive is not None and not archive.is_file():
+        _save_archive(builder, deps_image, archive, echo)
     pushed: list[str] = []
     for image in images if push_to else []:
         remote = image.pushed_as(push_to or "")

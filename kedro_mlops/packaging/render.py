@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "packaging"
 DOCKERFILE_TEMPLATE = TEMPLATES / "Dockerfile.j2"
+WORKDIR = "/app"  # the images' working directory: data/ and conf/ are mounted under it
 _DEPS_STAGE = re.compile(r"^\s*FROM\s+\S+\s+AS\s+deps\s*$", re.IGNORECASE | re.MULTILINE)
 
 

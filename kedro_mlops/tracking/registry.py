@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 GATE_TAG = "mlops.gate"
+DECISION_TAG = f"{GATE_TAG}.decision"
+REASON_TAG = f"{GATE_TAG}.reason"
+MODEL_TAG = "mlops.registry.model"
+VERSION_TAG = "mlops.registry.version"
 
 
 class RegistryError(KedroMlopsError):
@@ -39,14 +43,14 @@ class GateDecision:
     def tags(self) -> dict[str, str]:
         """Tags recording the decision on the run and on the model version."""
         return {
-            f"{GATE_TAG}.decision": self.alias,
+            DECISION_TAG: self.alias,
             f"{GATE_TAG}.metric": self.metric,
             f"{GATE_TAG}.challenger_value": _fmt(self.challenger_value),
             f"{GATE_TAG}.champion_value": _fmt(self.champion_value),
             f"{GATE_TAG}.champion_version": self.champion_version or "",
-            f"{GATE_TAG}.reason": self.reason,
-            "mlops.registry.model": self.model_name,
-            **({"mlops.registry.version": self.version} if self.version else {}),
+            REASON_TAG: self.reason,
+            MODEL_TAG: self.model_name,
+            **({VERSION_TAG: self.version} if self.version else {}),
         }
 
     def summary(self) -> str:

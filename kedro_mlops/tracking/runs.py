@@ -6,6 +6,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from kedro_mlops.errors import KedroMlopsError
+
+
+class RunNotFoundError(KedroMlopsError):
+    """The run asked for does not exist (exit code 2: an input error)."""
+
+    exit_code = 2
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -55,3 +63,71 @@ def active_run_id() -> str | None:
 
     run = mlflow.active_run()
     return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None
+
+
+NO_DECISION = "none"
+
+
+@dataclass(frozen=True)
+class RunDecision:
+    """What the registry gate decided for one run (``kedro mlops gate``)."""
+
+    run_id: str | None
+    decision: str  # champion, challenger or none
+    detail: str
+
+
+def gate_decision(
+    tracking_uri: str, experiment_name: str, run_id: str | None = None
+) -> RunDecision:
+    """The registry gate's decision for ``run_id``, or for the latest run of the experiment.
+
+    ``none`` when that run registered no model (registry off, no model logged, not a training
+    run) or there is no run at all; the detail says which.
+    """
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    from kedro_mlops.tracking import registry  # noqa: PLC0415
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    if run_id:
+        try:
+            run = client.get_run(run_id)
+        except MlflowException:
+            raise RunNotFoundError(
+                f"No run {run_id!r} at {tracking_uri}; `kedro mlops status` shows the latest."
+            ) from None
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)
+        runs = (
+            client.search_runs(
+                [experiment.experiment_id],
+                order_by=["attributes.start_time DESC"],
+                max_results=1,
+            )
+            if experiment
+            else []
+        )
+        if not runs:
+            return RunDecision(
+                None, NO_DECISION, f"no run in experiment {experiment_name!r} at {tracking_uri}"
+            )
+        run = runs[0]
+    tags = run.data.tags
+    decision = tags.get(registry.DECISION_TAG)
+    name = run.info.run_name or run.info.run_id
+    if not decision:
+        return RunDecision(
+            run.info.run_id,
+            NO_DECISION,
+            f"run {name} ({run.info.run_id}, {run.info.status}) registered no model",
+        )
+    version = tags.get(registry.VERSION_TAG, "?")
+    model = tags.get(registry.MODEL_TAG, "?")
+    reason = tags.get(registry.REASON_TAG, "")
+    return RunDecision(
+        run.info.run_id,
+        decision,
+        f"run {name} ({run.info.run_id}): {model} v{version} -> {decision}: {reason}",
+    )

@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
+REQUIRE_CONTAINERS = os.environ.get("KEDRO_MLOPS_REQUIRE_CONTAINERS") == "1"
 
 
 def _offline_prefix() -> list[str]:
@@ -342,3 +344,13 @@ def airflow_home(airflow: Env, tmp_path_factory) -> dict[str, str]:
     (home / "dags").mkdir()
     airflow.ok("airflow", "db", "migrate", cwd=home, env=environ, timeout=600)
     return environ
+
+
+@pytest.fixture(scope="session")
+def image_cleanup():
+    """Image tags removed at the end of the session. A dependency image is tagged with a hash of
+    what it holds: the first test that needs it builds it, the others reuse it."""
+    tags: set[str] = set()
+    yield tags
+    if tags and shutil.which("podman"):
+        podman_run("rmi", "--force", *sorted(tags))

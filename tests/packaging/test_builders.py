@@ -6,12 +6,15 @@ from pathlib import Path
 import pytest
 
 from kedro_mlops.packaging.builders import (
+    archive_name,
     build_command,
     choose_builder,
     docker_probe_command,
     image_exists_command,
+    load_command,
     push_command,
     run_streaming,
+    save_command,
     tag_command,
 )
 from kedro_mlops.packaging.errors import BuildError, PackagingError
@@ -121,3 +124,14 @@ def test_run_streaming_failure_shows_the_tail_of_the_output():
 def test_run_streaming_missing_program_says_what_to_install():
     with pytest.raises(BuildError, match="Install one of: Docker"):
         run_streaming(["no-such-builder-here"], lambda _line: None, what="build x:1")
+
+
+@pytest.mark.parametrize("builder", ["docker", "podman"])
+def test_cache_archive_commands(builder):
+    archive = Path("/c/bar-demo-deps_0123456789ab.tar")
+    assert archive_name("bar-demo-deps:0123456789ab") == archive.name
+    assert archive_name("localhost/x/y:1.0") == "localhost_x_y_1.0.tar"
+    assert save_command(builder, "bar-demo-deps:0123456789ab", archive) == [
+        builder, "save", "--output", str(archive), "bar-demo-deps:0123456789ab",
+    ]  # fmt: skip
+    assert load_command(builder, archive) == [builder, "load", "--input", str(archive)]

@@ -1,0 +1,44 @@
+"""CI > CT > CD for a Kedro project: the Makefile every CI job calls, GitHub Actions and GitLab CI
+pipelines (``kedro mlops ci`` and the starter), and the gate's decision as a CI output
+(``kedro mlops gate``).
+
+Usable from Python on its own::
+
+    from kedro_mlops.cicd import CiProject, providers_for, render_files, write_files
+"""
+
+from __future__ import annotations
+
+from kedro_mlops.cicd.files import (
+    CHOICES,
+    DEFAULT_CHOICE,
+    GATE_VARIABLE,
+    PROVIDERS,
+    CiError,
+    CiProject,
+    WriteReport,
+    providers_for,
+    readme_section,
+    render_files,
+    validation_nodes,
+    write_files,
+)
+from kedro_mlops.cicd.gate import env_line, gitlab_include, write_outputs
+
+__all__ = [
+    "CHOICES",
+    "DEFAULT_CHOICE",
+    "GATE_VARIABLE",
+    "PROVIDERS",
+    "CiError",
+    "CiProject",
+    "WriteReport",
+    "env_line",
+    "gitlab_include",
+    "providers_for",
+    "readme_section",
+    "render_files",
+    "validation_nodes",
+    "write_files",
+    "write_outputs",
+]

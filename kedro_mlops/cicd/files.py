@@ -1,0 +1,225 @@
+"""The CI/CD files of a project: the Makefile every CI job calls, the GitHub Actions workflow, the
+GitLab CI pipeline (and its CD child pipeline), a README section. Rendered from the Jinja templates
+in ``templates/ci``; one writer puts them into the project.
+
+The starter (its post-generation hook) and ``kedro mlops ci`` both call :func:`render_files`, so
+there is one copy of each file: the template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.errors import KedroMlopsError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from jinja2 import Environment
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "ci"
+PROVIDERS = ("github", "gitlab")
+# the starter's `ci` choice (kedro new --config) and `kedro mlops ci --provider`
+CHOICES = ("both", "github", "gitlab", "none")
+DEFAULT_CHOICE = "both"
+# the variable the gate's decision travels in: GitHub step output, GitLab dotenv and child pipeline
+GATE_VARIABLE = "GATE_DECISION"
+CI_DIR = "build/ci"
+IMAGE_CACHE = ".cache/images"  # the CI cache directory of the dependency image (IMAGE_CACHE)
+VALIDATE_PREFIX = "validate"  # `make validate` runs the nodes named so
+DEPLOY_TARGETS = ("deploy-kubernetes", "deploy-airflow")
+MAKEFILE = "Makefile"
+README = "README.md"
+README_MARKER = "## CI > CT > CD"
+# the first line of the Makefile template: an existing Makefile holding it was written by us
+MAKEFILE_SIGNATURE = "one target per CI > CT > CD step"
+
+_FILES = {
+    "github": {".github/workflows/mlops.yml": "github-mlops.yml.j2"},
+    "gitlab": {".gitlab-ci.yml": "gitlab-ci.yml.j2", ".gitlab/cd.yml": "gitlab-cd.yml.j2"},
+}
+_PROVIDER_NAMES = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
+
+
+class CiError(KedroMlopsError):
+    """CI files cannot be written as asked (exit code 2: a usage error)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class CiProject:
+    """What the CI files say about the project. Every value comes from the project itself.
+
+    Attributes:
+        project_name: ``Churn Demo``.
+        python_version: the Python the CI jobs set up (``3.11``).
+        smoke_image: the image ``make smoke`` runs, without tag (``churn-demo-serving``), or
+            ``None`` when the project packages no serving pipeline.
+        workdir: where the images expect ``data/`` (the images' working directory).
+        context_dir: the build context of ``kedro mlops package`` (``packaging.output``).
+        validate_pipeline: the pipeline holding them (``data_engineering``).
+        validate_nodes: the nodes ``make validate`` runs on the raw data.
+        monitor_checks: the drift checks ``make monitor`` runs.
+    """
+
+    project_name: str
+    python_version: str
+    smoke_image: str | None
+    workdir: str
+    context_dir: str = "dist/mlops"
+    validate_pipeline: str = ""
+    validate_nodes: tuple[str, ...] = ()
+    monitor_checks: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def validation_nodes(pipelines: Mapping[str, Iterable[str]]) -> tuple[str, tuple[str, ...]]:
+    """The first pipeline holding nodes named ``validate*`` and those nodes, for ``make
+    validate``; ``("", ())`` when no pipeline has any."""
+    for name, nodes in pipelines.items():
+        found = tuple(node for node in nodes if node.startswith(VALIDATE_PREFIX))
+        if found:
+            return name, found
+    return "", ()
+
+
+def providers_for(choice: str) -> tuple[str, ...]:
+    """The providers a choice stands for (``both`` -> github and gitlab, ``none`` -> none).
+
+    Raises:
+        CiError: for anything but the :data:`CHOICES`.
+    """
+    value = choice.strip().lower()
+    if value not in CHOICES:
+        raise CiError(
+            f"Unknown CI provider choice {choice!r}: use one of {', '.join(CHOICES)} "
+            f"(default: {DEFAULT_CHOICE})."
+        )
+    if value == "both":
+        return PROVIDERS
+    return () if value == "none" else (value,)
+
+
+def _environment() -> Environment:
+    """Jinja with ``[[ ]]`` / ``[% %]`` delimiters: ``${{ }}`` and ``$(...)`` stay as they are."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # noqa: PLC0415
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - YAML, Makefile and Markdown, not HTML
+        variable_start_string="[[",
+        variable_end_string="]]",
+        block_start_string="[%",
+        block_end_string="%]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+    )
+
+
+def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "project_name": project.project_name,
+        "python_version": project.python_version,
+        "smoke_image": project.smoke_image,
+        "workdir": project.workdir,
+        "context_dir": project.context_dir,
+        "validate_pipeline": project.validate_pipeline,
+        "validate_nodes": list(project.validate_nodes),
+        "monitor_checks": list(project.monitor_checks),
+        "providers": list(providers),
+        "providers_text": " and ".join(_PROVIDER_NAMES[name] for name in providers),
+        "gate_variable": GATE_VARIABLE,
+        "ci_dir": CI_DIR,
+        "image_cache": IMAGE_CACHE,
+        "deploy_targets": list(DEPLOY_TARGETS),
+        "readme_marker": README_MARKER,
+        **project.extra,
+    }
+
+
+def render_files(project: CiProject, providers: Iterable[str]) -> dict[str, str]:
+    """The files to write, by path relative to the project root: the Makefile and each
+    provider's pipeline files. Pure.
+
+    Raises:
+        CiError: for an unknown provider.
+    """
+    chosen = tuple(dict.fromkeys(providers))
+    unknown = [name for name in chosen if name not in PROVIDERS]
+    if unknown:
+        raise CiError(f"Unknown CI provider(s) {unknown}: use {' or '.join(PROVIDERS)}.")
+    env = _environment()
+    variables = _variables(project, chosen)
+    files = {MAKEFILE: env.get_template("Makefile.j2").render(**variables)}
+    for provider in chosen:
+        for path, template in _FILES[provider].items():
+            files[path] = env.get_template(template).render(**variables)
+    return files
+
+
+def readme_section(project: CiProject, providers: Iterable[str]) -> str:
+    """The README section on the three stages, the secrets to set, running them locally."""
+    variables = _variables(project, tuple(dict.fromkeys(providers)))
+    return _environment().get_template("README-section.md.j2").render(**variables)
+
+
+@dataclass
+class WriteReport:
+    """What :func:`write_files` did, by path relative to the project root."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def _ours(path: Path) -> bool:
+    return MAKEFILE_SIGNATURE in path.read_text(encoding="utf-8", errors="replace")[:400]
+
+
+def write_files(
+    root: Path, files: Mapping[str, str], *, readme: str | None = None, force: bool = False
+) -> WriteReport:
+    """Write ``files`` under ``root`` and add ``readme`` to ``README.md`` unless it has it.
+
+    A Makefile written by kedro-mlops is kept as it is (the targets are the same for every
+    provider); any other existing file is only replaced with ``force``.
+
+    Raises:
+        CiError: naming the files that exist, before anything is written.
+    """
+    report = WriteReport()
+    blocking = []
+    for name in files:
+        path = root / name
+        if not path.exists() or force:
+            continue
+        if name == MAKEFILE and _ours(path):
+            report.kept.append(name)
+        else:
+            blocking.append(name)
+    if blocking:
+        raise CiError(
+            f"{', '.join(blocking)} already exist(s) in {root}; nothing was written. Move them "
+            "away, or re-run with --force to replace them."
+        )
+    for name, text in files.items():
+        if name in report.kept:
+            continue
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        report.written.append(name)
+    if readme is not None:
+        target = root / README
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if README_MARKER in current:
+            report.kept.append(README)
+        else:
+            text = current.rstrip("\n") + "\n" + readme if current else readme.lstrip("\n")
+            target.write_text(text, encoding="utf-8")
+            report.written.append(README)
+    return report
