@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -624,11 +625,12 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         if name != "__default__" and not hasattr(pipeline, "inference")
     }
     validate_pipeline, validate = validation_nodes(plain)
-    packaged = [name for name in config.packaging.pipelines if name in registry]
     return CiProject(
         project_name=project_name,
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
-        smoke_image=image_name(project_name, "serving") if "serving" in packaged else None,
+        smoke_image=image_name(project_name, SERVE_IMAGE)
+        if SERVE_IMAGE in config.packaging.pipelines
+        else None,
         workdir=WORKDIR,
         context_dir=config.packaging.output,
         validate_pipeline=validate_pipeline,
@@ -680,7 +682,7 @@ def ci(metadata: ProjectMetadata, provider: str, force: bool) -> None:
         )
     if not project.smoke_image:
         click.echo(
-            "  warning: no `serving` pipeline among packaging.pipelines: `make smoke` fails "
+            "  warning: no `serve` image among packaging.pipelines: `make smoke` fails "
             "until SMOKE_IMAGE is set in the Makefile"
         )
     click.echo(
@@ -724,3 +726,32 @@ def gate(
     write_outputs(result.decision, env_file=env_file, yaml_file=yaml_file)
     click.echo(f"kedro-mlops: registry gate: {result.detail}", err=True)
     click.echo(result.decision)
+
+
+# ------------------------------------------------------------------ kedro mlops smoke
+@mlops.command()
+@click.option("--image", required=True, help="The serving image, e.g. churn-serve:0.1.")
+@click.option(
+    "--container", type=click.Choice(["docker", "podman"]), default="docker", show_default=True
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=18080, show_default=True)
+@click.option("--rows", type=click.IntRange(1, 1000), default=1, show_default=True)
+@ENV_OPTION
+@click.pass_obj
+def smoke(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata, image: str, container: str, port: int, rows: int, env: str | None
+) -> None:
+    """Start the serving image, wait for /ready and ask /predict for the batch's first rows."""
+    from kedro.framework.project import pipelines  # noqa: PLC0415
+
+    from kedro_mlops.serving.project import batch_input  # noqa: PLC0415
+    from kedro_mlops.serving.smoke import sample_rows, smoke_test  # noqa: PLC0415
+
+    context, _config = _load(metadata, env)
+    frame = batch_input(dict(pipelines), context.catalog)
+    result = smoke_test(image, sample_rows(frame, rows), container=container, port=port)
+    click.echo(
+        f"{image} ready in {result.ready_s:.1f} s; /predict answered "
+        f"{json.dumps(result.answer['predictions'])} (model {result.answer['model']['name']} "
+        f"version {result.answer['model']['version']})"
+    )

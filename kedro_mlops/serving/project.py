@@ -68,6 +68,19 @@ def _inference_pipeline(pipelines: dict[str, Any]) -> tuple[Any, str]:
     )
 
 
+def batch_input(pipelines: dict[str, Any], catalog: Any) -> Any:  # noqa: ANN401
+    """The batch the inference pipeline scores (its input dataset), as the catalog loads it.
+
+    Raises:
+        ModelSourceError: when it cannot be loaded.
+    """
+    _inference, input_name = _inference_pipeline(pipelines)
+    try:
+        return catalog.load(input_name)
+    except Exception as exc:  # any loading failure is reported the same way
+        raise ModelSourceError(f"cannot load the batch {input_name!r}: {exc}") from None
+
+
 def traffic_directory(catalog: Any, dataset: str, project_path: Path) -> Path:  # noqa: ANN401
     """The folder of the catalog's ``dataset`` where served rows are appended as CSV files.
 

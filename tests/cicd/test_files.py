@@ -19,7 +19,7 @@ from kedro_mlops.cicd import (
 PROJECT = CiProject(
     project_name="Churn Demo",
     python_version="3.11",
-    smoke_image="churn-demo-serving",
+    smoke_image="churn-demo-serve",
     workdir="/app",
     context_dir="dist/mlops",
     validate_pipeline="data_engineering",
@@ -79,10 +79,10 @@ def test_makefile_holds_the_project_facts():
         "VALIDATE_PIPELINE ?= data_engineering",
         "MONITOR_CHECKS ?= production_batch weekly",
         "CONTEXT_DIR ?= dist/mlops",
-        "SMOKE_IMAGE ?= churn-demo-serving:$(TAG)",
+        "SMOKE_IMAGE ?= churn-demo-serve:$(TAG)",
     ):
         assert f"\n{line}\n" in makefile
-    assert ':/app/data" $(SMOKE_IMAGE)' in makefile
+    assert "\t$(KEDRO) mlops smoke --image $(SMOKE_IMAGE) --container $(CONTAINER)\n" in makefile
     assert "[[" not in makefile
     assert "[%" not in makefile
 
@@ -91,7 +91,7 @@ def test_makefile_says_what_to_set_when_the_project_lacks_a_fact():
     bare = CiProject(project_name="Bare", python_version="3.12", smoke_image=None, workdir="/app")
     makefile = render_files(bare, ())["Makefile"]
     assert "(none found: set them)\nVALIDATE_NODES ?= \n" in makefile
-    assert "(no serving pipeline image: set one)\nSMOKE_IMAGE ?= \n" in makefile
+    assert "(no `serve` in packaging.pipelines: set one)\nSMOKE_IMAGE ?= \n" in makefile
     assert "(none configured)\nMONITOR_CHECKS ?= \n" in makefile
 
 
