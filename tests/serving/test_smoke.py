@@ -35,7 +35,7 @@ from kedro_mlops.serving.smoke import (
                 "--port",
                 "18080",
             ],
-        ),  # fmt: skip
+        ),
         (
             "podman",
             [
@@ -51,7 +51,7 @@ from kedro_mlops.serving.smoke import (
                 "--port",
                 "18080",
             ],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_run_command(container, expected):
