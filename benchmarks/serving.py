@@ -194,7 +194,8 @@ def _start(command: list[str], project: Path, log: Path) -> subprocess.Popen:
         )
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started in its own session (SIGTERM to the group; SIGKILL after 30 s)."""
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -276,7 +277,7 @@ def _measure(arm: Arm, project: Path, scratch: Path, args: argparse.Namespace, b
             for label, call in bare.items():
                 arm.bare.setdefault(label, []).extend(_seconds(call, 5))
     finally:
-        _stop(process)
+        stop(process)
     for run in runs:
         if run.failures or set(run.statuses) != {200}:
             sys.exit(f"{arm.name}: {run.statuses} {run.failures[:3]}\n{log.read_text()[-3000:]}")
