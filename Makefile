@@ -63,6 +63,7 @@ test: lint
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
 	$(BIN)/python benchmarks/drift.py
+	$(BIN)/python benchmarks/serving.py
 
 benchmark-image: $(STAMP)
 	source .ci/podman.sh && $(BIN)/python benchmarks/image.py

@@ -8,7 +8,9 @@ the DataFrame is built, scored and written back as JSON text (pandas' own writer
 faster than Python objects through ``json``) on the worker. A batch that fails is scored again
 request by request, so one bad request never fails the others.
 
-The worker runs native code (OpenMP, BLAS) on one thread: the event loop needs the other cores,
+A lone request (nothing else queued) is scored on the event loop's own thread: the loop has
+nothing else to do meanwhile, and a hand-off to the worker and back costs two thread wake-ups.
+Scoring runs native code (OpenMP, BLAS) on one thread: the event loop needs the other cores,
 and a thread pool spinning against the server's own threads is slower for small batches (more
 throughput: ``--workers``).
 """
@@ -66,6 +68,7 @@ class MicroBatcher:
         self._max_wait_s = max_wait_s
         self._on_batch = on_batch
         self._together = False  # the last batch held several requests
+        self._loop_limited = False  # the event loop's thread runs native code on one thread
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(
@@ -108,16 +111,21 @@ class MicroBatcher:
                 rows += len(job.rows)
             self._together = len(jobs) > 1
             model = self._current()  # one model for the whole batch, even mid-reload
-            try:
-                results = await loop.run_in_executor(
-                    self._executor,
-                    score_jobs,
-                    model,
-                    [(job.rows, job.hidden) for job in jobs],
-                    self._on_batch,
-                )
-            except RuntimeError as exc:  # the executor is shut down: the server is stopping
-                results = [exc] * len(jobs)
+            work = [(job.rows, job.hidden) for job in jobs]
+            if len(jobs) == 1 and self._queue.empty():
+                # a lone request: nothing for the loop to do meanwhile, so no thread hand-off
+                # (two wake-ups, each a scheduler delay on a busy machine)
+                if not self._loop_limited:
+                    _one_native_thread()
+                    self._loop_limited = True
+                results = score_jobs(model, work, self._on_batch)
+            else:
+                try:
+                    results = await loop.run_in_executor(
+                        self._executor, score_jobs, model, work, self._on_batch
+                    )
+                except RuntimeError as exc:  # the executor is shut down: the server is stopping
+                    results = [exc] * len(jobs)
             for job, result in zip(jobs, results, strict=True):
                 if job.future.done():  # the client went away
                     continue

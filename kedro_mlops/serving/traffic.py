@@ -42,7 +42,7 @@ class TrafficLog:
         self._flush_s = flush_s
         self._flush_rows = flush_rows
         self._max_pending = max_pending_rows
-        self._queue: queue.Queue[pd.DataFrame | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[pd.DataFrame, pd.DataFrame, str] | None] = queue.Queue()
         self._pending = 0
         self._dropped = 0
         self._sequence = 0
@@ -54,11 +54,10 @@ class TrafficLog:
         if self._pending >= self._max_pending:
             self._dropped += len(rows)  # a stuck disk must not take the server down with it
             return
-        extra = [column for column in output.columns if column not in rows.columns]
-        frame = rows.reset_index(drop=True).join(output[extra].reset_index(drop=True))
-        frame[SERVED_AT] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        self._pending += len(frame)
-        self._queue.put(frame)
+        # joined in the writer thread: the request path only queues two references
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self._pending += len(rows)
+        self._queue.put((rows, output, stamp))
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and stop the thread."""
@@ -80,9 +79,10 @@ class TrafficLog:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 item = ...  # time to flush
-            if isinstance(item, pd.DataFrame):
-                batch.append(item)
-                rows += len(item)
+            if isinstance(item, tuple):
+                frame = _joined(*item)
+                batch.append(frame)
+                rows += len(frame)
                 if rows < self._flush_rows:
                     continue
             if batch:
@@ -111,3 +111,11 @@ def csv_partitions(directory: Path) -> Callable[[str, pd.DataFrame], None]:
         frame.to_csv(directory / f"{partition}.csv", index=False)
 
     return save
+
+
+def _joined(rows: pd.DataFrame, output: pd.DataFrame, stamp: str) -> pd.DataFrame:
+    """A request's rows with its prediction columns and when it was served."""
+    extra = [column for column in output.columns if column not in rows.columns]
+    frame = rows.reset_index(drop=True).join(output[extra].reset_index(drop=True))
+    frame[SERVED_AT] = stamp
+    return frame

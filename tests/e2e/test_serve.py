@@ -5,9 +5,7 @@ the registry's champion, a load run and a model promotion while it serves."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -20,8 +18,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from benchmarks.serving import load, wait_ready
+from benchmarks.serving import load, stop, wait_ready
 from tests.conftest import free_port
+from tests.serving.conftest import openapi_types
 
 MODEL = "bar_demo"
 BATCH = Path("data/01_raw/production_batch.csv")
@@ -75,12 +74,7 @@ def server(venv, project, tmp_path_factory):
         print(f"kedro mlops serve ready in {waited:.1f} s")  # shown with -s
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # uvicorn's graceful shutdown flushes the log
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)  # SIGTERM: uvicorn's graceful shutdown flushes the inference log
 
 
 ROW_TYPES = {
@@ -118,11 +112,7 @@ def test_ready_metadata_metrics_and_typed_openapi(server):
         f'version="{version.version}"}} 1.0'
     ) in metrics.text
     row = server.get("/openapi.json").json()["components"]["schemas"]["Row"]
-    types = {
-        name: spec.get("type") or [option["type"] for option in spec["anyOf"]]
-        for name, spec in row["properties"].items()
-    }
-    assert types == ROW_TYPES
+    assert openapi_types(row) == ROW_TYPES
     assert row["required"] == list(ROW_TYPES)
     assert row["additionalProperties"] is False
 

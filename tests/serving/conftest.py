@@ -28,3 +28,11 @@ def rows_of(n: int, seed: int = 0) -> list[dict[str, Any]]:
 @pytest.fixture
 def good_row() -> dict[str, Any]:
     return rows_of(1)[0]
+
+
+def openapi_types(row: dict[str, Any]) -> dict[str, Any]:
+    """The JSON type of each field of an OpenAPI object schema (a list for ``anyOf``)."""
+    return {
+        name: spec.get("type") or [option["type"] for option in spec["anyOf"]]
+        for name, spec in row["properties"].items()
+    }

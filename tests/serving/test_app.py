@@ -13,7 +13,7 @@ import pytest
 from kedro_mlops.serving.app import Limits, ModelHolder, create_app
 from kedro_mlops.serving.model import MODEL_COLUMNS
 from kedro_mlops.serving.traffic import TrafficLog, csv_partitions
-from tests.serving.conftest import rows_of
+from tests.serving.conftest import openapi_types, rows_of
 from tests.serving.pipeline import serving_model
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, not ours to act on
@@ -380,11 +380,7 @@ def test_openapi_shows_typed_fields(client):
     row = document["components"]["schemas"]["Row"]
     assert row["additionalProperties"] is False
     assert row["required"] == list(GOOD)
-    types = {
-        name: field.get("type") or [option["type"] for option in field["anyOf"]]
-        for name, field in row["properties"].items()
-    }
-    assert types == {
+    assert openapi_types(row) == {
         "customer_id": "integer",
         "signup_date": "string",
         "tenure_months": "number",
