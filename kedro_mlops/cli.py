@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import SERVE_IMAGE, load_project_config, project_config
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.config import (
+    DEFAULT_DRIFT_SHARE,
+    SERVE_IMAGE,
+    load_project_config,
+    project_config,
+)
+from kedro_mlops.errors import EXIT_DRIFT, InputError
+from kedro_mlops.hooks.cli import COMMAND_GROUP
 from kedro_mlops.scaffold import write_config_files
 
 if TYPE_CHECKING:
@@ -28,10 +34,28 @@ def commands() -> None:
     """kedro-mlops project commands."""
 
 
-@commands.group(name="mlops")
+@commands.group(name=COMMAND_GROUP)
 @click.version_option(__version__, prog_name="kedro-mlops")
 def mlops() -> None:
     """Production ML for this Kedro project: tracking, registry, monitoring, images, serving."""
+    _logs_to_stderr()
+
+
+def _logs_to_stderr() -> None:
+    """Kedro's log handlers write to stdout; for these commands they write to stderr, so the
+    answer is alone on stdout (``kedro mlops status > status.txt`` holds the status only)."""
+    import logging  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    handlers = list(logging.getLogger().handlers)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        handlers.extend(getattr(logger, "handlers", []))
+    for handler in handlers:
+        console = getattr(handler, "console", None)  # rich's handler prints through a Console
+        if console is not None and console.file is sys.stdout:
+            console.file = sys.stderr
+        elif isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
 
 
 @mlops.command()
@@ -137,10 +161,8 @@ def promote(
     click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
 
 
-class MonitorError(KedroMlopsError):
+class MonitorError(InputError):
     """A drift check could not run (exit code 2, as the command's help says)."""
-
-    exit_code = 2
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -153,11 +175,18 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--current", type=click.Path(path_type=Path), help="Current CSV/Parquet file.")
 @click.option("--columns", multiple=True, help="Columns to test (comma-separated; default: all).")
 @click.option("--categorical", multiple=True, help="Columns to treat as categorical.")
-@click.option("--drift-share", type=float, default=None, help="Dataset drift threshold share.")
+@click.option(
+    "--drift-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Dataset drift: share of drifted columns from which it drifts [{DEFAULT_DRIFT_SHARE}].",
+)
 @click.option("--name", default="adhoc", show_default=True, help="Check name (file mode).")
 @click.option("--output", type=click.Path(path_type=Path), help="Directory for the outputs.")
 @click.option("--max-rows", type=int, default=None, help="Row cap for the HTML report.")
-@click.option("--no-html", is_flag=True, help="Write the JSON summary only.")
+@click.option(
+    "--no-html", is_flag=True, help="Write the JSON summary only (also: monitoring.html: false)."
+)
 @click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifts.")
 @ENV_OPTION
 @click.pass_obj
@@ -191,8 +220,9 @@ def monitor(  # noqa: PLR0917 - click passes every option
     try:
         if check_name:
             context, config = _load(metadata, env)
+            html = config.monitoring.html and not no_html
             result, paths, policy = run_named(
-                context, config, check_name, stamp=stamp, output=output, html=not no_html
+                context, config, check_name, stamp=stamp, output=output, html=html
             )
             fail = fail_on_drift or policy == "fail"
         else:
@@ -204,10 +234,10 @@ def monitor(  # noqa: PLR0917 - click passes every option
                 name=name,
                 columns=_split(columns),
                 categorical=_split(categorical),
-                drift_share=0.5 if drift_share is None else drift_share,
+                drift_share=DEFAULT_DRIFT_SHARE if drift_share is None else drift_share,
                 max_rows=max_rows,
                 directory=output or _default_output(metadata, config, name, stamp),
-                html=not no_html,
+                html=config.monitoring.html and not no_html,
             )
             fail = fail_on_drift
     except CheckInputError as exc:
@@ -219,7 +249,7 @@ def monitor(  # noqa: PLR0917 - click passes every option
     if result.status == "error":
         raise MonitorError(f"drift check {result.name!r} could not run: {result.error}")
     if result.status == "drift" and fail:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_DRIFT)
 
 
 def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, stamp: str) -> Path:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -19,7 +19,7 @@ CHALLENGER = "challenger"
 GATE_TAG = "mlops.gate"
 
 
-class RegistryError(KedroMlopsError):
+class RegistryError(InputError):
     """A registry operation could not be done (unknown model, version or alias)."""
 
 

@@ -1,14 +1,15 @@
-"""Refuse project names that would not give an importable Python package."""
+"""Refuse project names that would not give an importable Python package.
 
-import keyword
+`kedro new --starter=mlops` checks the name before cookiecutter runs (kedro-mlops' CLI hook);
+this covers cookiecutter used on the template directly.
+"""
+
 import sys
 
-PROJECT_NAME = "{{ cookiecutter.project_name }}"
-PACKAGE = "{{ cookiecutter.python_package }}"
+from kedro_mlops.starters import project_name_problem
 
-if not PACKAGE.isidentifier() or keyword.iskeyword(PACKAGE):
-    sys.stderr.write(
-        f"Invalid project name {PROJECT_NAME!r}: it gives the Python package name {PACKAGE!r}, "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'.\n"
-    )
+PROBLEM = project_name_problem("{{ cookiecutter.project_name }}")
+
+if PROBLEM:
+    sys.stderr.write(PROBLEM + "\n")
     sys.exit(1)

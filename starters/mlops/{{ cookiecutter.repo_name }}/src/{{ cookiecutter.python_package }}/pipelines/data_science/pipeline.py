@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import describe_model, evaluate_model, train_model
+from ..serving.nodes import predict
+from .nodes import describe_model, evaluate_model, summarise_search, train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -11,8 +12,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 train_model,
                 ["train_set", "params:dataset", "params:features", "params:model"],
-                "model",
+                ["model", "search_results"],
                 name="train_model",
+            ),
+            node(
+                summarise_search,
+                ["search_results", "params:model"],
+                ["search_params", "search_metrics"],
+                name="summarise_search",
             ),
             node(
                 describe_model,
@@ -25,6 +32,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["model", "test_set", "params:dataset", "params:features"],
                 ["evaluation_metrics", "confusion_matrix", "roc_curve"],
                 name="evaluate_model",
+            ),
+            # the model's outputs on the test split, as the serving pipeline makes them: the
+            # reference of prediction drift (same model, same threshold, unseen rows)
+            node(
+                predict,
+                [
+                    "model",
+                    "model_info",
+                    "test_set",
+                    "params:dataset",
+                    "params:features",
+                    "params:serving",
+                ],
+                "reference_predictions",
+                name="predict_reference",
             ),
         ]
     )
