@@ -124,13 +124,17 @@ def models(metadata: ProjectMetadata, env: str | None) -> None:
     """List the registered versions of the project's model with aliases and gate metric."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.tracking.registry import list_versions  # noqa: PLC0415
+    from kedro_mlops.tracking.registry import champion_lock, list_versions  # noqa: PLC0415
 
     context, config = _load(metadata, env)
     name = _model_name(context, config)
     metric = config.registry.gate.metric
-    rows = list_versions(MlflowClient(), name, metric)
+    client = MlflowClient()
+    rows = list_versions(client, name, metric)
     click.echo(f"Registered model {name!r} (gate: {metric}, {config.registry.gate.direction})")
+    lock = champion_lock(client, name)
+    if lock:
+        click.echo(f"Champion locked by hand ({lock}): the gate adds challengers only.")
     click.echo(f"{'VERSION':<8} {'ALIASES':<22} {metric.upper():<10} RUN ID")
     for row in rows:
         value = "-" if row.metric_value is None else f"{row.metric_value:.4f}"
@@ -139,26 +143,55 @@ def models(metadata: ProjectMetadata, env: str | None) -> None:
 
 
 @mlops.command()
-@click.option("--version", "version", required=True, help="The model version to promote.")
+@click.option("--version", "version", default=None, help="The model version to promote.")
 @click.option("--alias", default="champion", show_default=True, help="The alias to move.")
 @click.option(
     "--reason", default="manual promotion", show_default=True, help="Why (tagged on the version)."
 )
+@click.option(
+    "--lock",
+    is_flag=True,
+    help="Keep the champion: training runs only add challengers until --unlock.",
+)
+@click.option("--unlock", is_flag=True, help="Let the registry gate move the champion again.")
 @ENV_OPTION
 @click.pass_obj
-def promote(
-    metadata: ProjectMetadata, version: str, alias: str, reason: str, env: str | None
+def promote(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    version: str | None,
+    alias: str,
+    reason: str,
+    lock: bool,
+    unlock: bool,
+    env: str | None,
 ) -> None:
-    """Move an alias (default: champion) to a model version by hand."""
+    """Move an alias (default: champion) to a model version by hand; --lock keeps it there."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.tracking.registry import promote as move_alias  # noqa: PLC0415
+    from kedro_mlops.tracking import registry  # noqa: PLC0415
 
+    if lock and unlock:
+        raise click.UsageError("--lock and --unlock exclude each other")
+    if (lock or unlock) and alias != registry.CHAMPION:
+        raise click.UsageError(f"only the {registry.CHAMPION!r} alias is locked (got {alias!r})")
+    if version is None and not (lock or unlock):
+        raise click.UsageError("give --version N (or --lock / --unlock)")
     context, config = _load(metadata, env)
     name = _model_name(context, config)
-    previous = move_alias(MlflowClient(), name, version, alias, reason)
-    moved_from = f" (was version {previous})" if previous else ""
-    click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
+    client = MlflowClient()
+    if unlock:
+        was = registry.unlock_champion(client, name)
+        click.echo(f"{name}@{alias}: unlocked" if was else f"{name}@{alias} was not locked")
+    if version is not None:
+        previous = registry.promote(client, name, version, alias, reason)
+        moved_from = f" (was version {previous})" if previous else ""
+        click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
+    if lock:
+        held = registry.lock_champion(client, name, reason)
+        click.echo(
+            f"{name}@{alias} locked at version {held}: training runs register challengers only "
+            "until `kedro mlops promote --unlock`."
+        )
 
 
 class MonitorError(InputError):

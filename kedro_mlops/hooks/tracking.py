@@ -279,7 +279,8 @@ class TrackingHook:
                 continue
             name = registry.model_name or self._package_name or model.name
             decision = register_and_gate(client, model.model_uri, run_id, name, registry.gate)
-            logger.info("kedro-mlops: registry gate: %s", decision.summary())
+            log = logger.warning if decision.replaced_manual else logger.info
+            log("kedro-mlops: registry gate: %s", decision.summary())
 
     @hook_impl
     def on_pipeline_error(self) -> None:

@@ -54,6 +54,9 @@ class ParamsDataset(AbstractDataset[dict, dict]):
             if key.startswith(self._prefix)
         }
 
+    def _exists(self) -> bool:
+        return bool(self.load())
+
     def _describe(self) -> dict[str, Any]:
         return {"prefix": self._prefix}
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-
 logger = logging.getLogger(__name__)
 
 # with no ``dataset.id_column``, rows are identified by their position in the batch (0, 1, ...)

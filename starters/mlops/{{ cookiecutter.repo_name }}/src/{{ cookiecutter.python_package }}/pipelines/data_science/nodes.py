@@ -166,7 +166,9 @@ def summarise_search(
         return {}, {}
     best = results.iloc[0]
     chosen = {
-        name: _plain(best[name]) for name in results.columns if name not in SEARCH_SCORES
+        name: _plain(best[name])
+        for name in results.columns
+        if name not in SEARCH_SCORES
     }
     scoring = (model.get("search") or {}).get("scoring", "roc_auc")
     score = float(best["mean_test_score"])
