@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops.serving.schema import ROW_COLUMN
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -142,9 +144,14 @@ def score_jobs(
         except Exception:
             logger.exception("kedro-mlops: could not record a scored batch")
     records = json_records(output)
+    # rows numbered by their position in the batch: number them within each request
+    renumber = model.schema.id_column is None and ROW_COLUMN in output.columns
     parts, start = [], 0
     for job in jobs:
-        parts.append(records[start : start + len(job)])
+        part = records[start : start + len(job)]
+        if renumber and start:
+            part = [{**record, ROW_COLUMN: record[ROW_COLUMN] - start} for record in part]
+        parts.append(part)
         start += len(job)
     return parts
 
