@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import keyword
 from pathlib import Path
 
 from kedro.framework.cli.starters import KedroStarterSpec
 
 ALIAS = "mlops"
-
-
-def package_name(project_name: str) -> str:
-    """The Python package a project name gives (the rule of the starter's cookiecutter.json)."""
-    return project_name.strip().replace(" ", "_").replace("-", "_").lower()
-
-
-def project_name_problem(project_name: str) -> str | None:
-    """Why ``project_name`` cannot name a project of the starter, or ``None`` when it can."""
-    package = package_name(project_name)
-    if package.isidentifier() and not keyword.iskeyword(package):
-        return None
-    return (
-        f"Invalid project name {project_name!r}: it gives the Python package name {package!r}, "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'."
-    )
 
 
 def starter_dir(name: str = ALIAS) -> Path:

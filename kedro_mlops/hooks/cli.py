@@ -27,7 +27,8 @@ from kedro.framework.cli.hooks import cli_hook_impl
 from kedro.framework.hooks import hook_impl
 
 from kedro_mlops.errors import EXIT_INPUT
-from kedro_mlops.starters import ALIAS, project_name_problem
+from kedro_mlops.names import project_name_problem
+from kedro_mlops.starters import ALIAS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -20,7 +20,8 @@ from kedro_mlops.hooks.cli import (
     short_failure,
     user_error_code,
 )
-from kedro_mlops.starters import package_name, project_name_problem, starter_dir
+from kedro_mlops.names import package_name, project_name_problem
+from kedro_mlops.starters import starter_dir
 
 
 class FixableError(ValueError):

@@ -7,7 +7,7 @@ installed from a wheel file, a source folder or a git URL must be installed from
 from importlib import metadata
 from pathlib import Path
 
-from kedro_mlops.packaging.requirements import local_source
+from kedro_mlops.installed import local_source
 
 INSTALL = "pip install -r requirements.txt"
 

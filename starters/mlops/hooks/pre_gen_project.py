@@ -6,7 +6,7 @@ this covers cookiecutter used on the template directly.
 
 import sys
 
-from kedro_mlops.starters import project_name_problem
+from kedro_mlops.names import project_name_problem
 
 PROBLEM = project_name_problem("{{ cookiecutter.project_name }}")
 
