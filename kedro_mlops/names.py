@@ -18,5 +18,6 @@ def project_name_problem(project_name: str) -> str | None:
         return None
     return (
         f"Invalid project name {project_name!r}: it gives the Python package name {package!r}, "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'."
+        "which cannot be imported. Start with a letter; use letters, digits, spaces, '-' and "
+        "'_', e.g. 'Churn Demo'."
     )

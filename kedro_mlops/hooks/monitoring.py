@@ -137,7 +137,8 @@ class MonitoringHook:
         result = yield
         runs, self._runs = self._runs, []
         try:
-            failing = [self._finish(run) for run in runs]
+            # metric names carry the check's name only when several checks log into the run
+            failing = [self._finish(run, prefixed=len(runs) > 1) for run in runs]
         finally:
             self._stop_worker(cancel=False)
         failing = [reason for reason in failing if reason]
@@ -224,7 +225,7 @@ class MonitoringHook:
         )
         run.extras = self._worker.submit(extra_verdicts, extras, methods_of(run.check))  # type: ignore[union-attr]
 
-    def _finish(self, run: _CheckRun) -> str | None:
+    def _finish(self, run: _CheckRun, *, prefixed: bool) -> str | None:
         """Collect, write, log and print one check; why it fails its policy, if it does."""
         from kedro_mlops.monitoring.check import (  # noqa: PLC0415
             CheckResult,
@@ -246,7 +247,6 @@ class MonitoringHook:
             result = CheckResult(name=check.name, status="error", error=error)
         paths = write_summary(result, run.directory)
         if self._run_id:
-            prefixed = len(self.config.monitoring.checks) > 1  # type: ignore[union-attr]
             log_to_mlflow(self._run_id, result, paths, prefixed=prefixed)
         log = logger.warning if result.status != "no_drift" else logger.info
         log("kedro-mlops: %s", result.summary(self._relative(run.directory)))

@@ -96,7 +96,8 @@ def test_a_name_without_a_package_is_refused_first_without_a_traceback(venv, wor
     assert result.returncode == 2
     assert result.stderr == (
         "Error: Invalid project name '1 churn': it gives the Python package name '1_churn', "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'.\n"
+        "which cannot be imported. Start with a letter; use letters, digits, spaces, '-' and "
+        "'_', e.g. 'Churn Demo'.\n"
     )
     (logging_line,) = lines(result.stdout)  # Kedro's own record of its logging configuration
     assert "rich_logging.yml' as logging configuration" in logging_line

@@ -93,6 +93,7 @@ def test_a_loans_csv_needs_only_conf_and_data(venv, project, tmp_path):
         "employment",
         "home",
         "prediction",
+        "probability",
     }
     # the project's own tests read conf/: they pass on the new data too
     tests = venv.run("pytest", "-q", "-p", "no:cacheprovider", cwd=copy, offline=True)

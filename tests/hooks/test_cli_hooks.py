@@ -114,7 +114,8 @@ def test_project_names(name, package, refused):
     if refused:
         assert problem == (
             f"Invalid project name {name!r}: it gives the Python package name {package!r}, "
-            "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'."
+            "which cannot be imported. Start with a letter; use letters, digits, spaces, '-' and "
+            "'_', e.g. 'Churn Demo'."
         )
 
 
@@ -139,7 +140,8 @@ def test_kedro_new_refuses_the_name_before_cookiecutter(args, capsys):
     assert stop.value.code == 2
     assert capsys.readouterr().err == (
         "Error: Invalid project name '1 churn': it gives the Python package name '1_churn', "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'.\n"
+        "which cannot be imported. Start with a letter; use letters, digits, spaces, '-' and "
+        "'_', e.g. 'Churn Demo'.\n"
     )
 
 

@@ -164,14 +164,13 @@ def summarise_search(
     one), for the run: parameters ``best.<name>``, metric ``search_best_<scoring>``."""
     if results.empty:
         return {}, {}
-    best = results.iloc[0]
     chosen = {
-        name: _plain(best[name])
+        name: _plain(results[name].iloc[0])  # column by column: a row would mix the types
         for name in results.columns
         if name not in SEARCH_SCORES
     }
     scoring = (model.get("search") or {}).get("scoring", "roc_auc")
-    score = float(best["mean_test_score"])
+    score = float(results["mean_test_score"].iloc[0])
     return chosen, {f"search_best_{scoring}": {"value": score, "step": 0}}
 
 
