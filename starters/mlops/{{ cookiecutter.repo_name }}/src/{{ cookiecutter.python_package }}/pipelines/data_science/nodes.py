@@ -164,8 +164,9 @@ def summarise_search(
     one), for the run: parameters ``best.<name>``, metric ``search_best_<scoring>``."""
     if results.empty:
         return {}, {}
+    # column by column: a row of the table would turn every value into a float
     chosen = {
-        name: _plain(results[name].iloc[0])  # column by column: a row would mix the types
+        name: _plain(results[name].iloc[0])
         for name in results.columns
         if name not in SEARCH_SCORES
     }
