@@ -1,13 +1,17 @@
-"""What tracking costs a `kedro run` of the starter project.
+"""What tracking and monitoring cost a `kedro run` of the starter project, part by part.
 
 Arms, each a copy of one freshly generated project, run interleaved:
-- ``none``:   kedro-mlops and kedro-mlflow hooks disabled (``DISABLE_HOOKS_FOR_PLUGINS``);
-- ``mlflow``: kedro-mlflow's hook alone;
-- ``all``:    both active (the default): kedro-mlflow + kedro-mlops lineage and registry gate.
+- ``none``:     kedro-mlops and kedro-mlflow hooks disabled (``DISABLE_HOOKS_FOR_PLUGINS``);
+- ``mlflow``:   kedro-mlflow's hook alone;
+- ``tracking``: both, drift monitoring off: kedro-mlops lineage and the registry gate;
+- ``verdicts``: + the drift checks' verdicts, summaries and MLflow metrics, no HTML report;
+- ``all``:      + Evidently's HTML report (the default configuration).
 
-Every arm records into its own SQLite store given by ``MLFLOW_TRACKING_URI`` (without kedro-mlops
-nothing else points kedro-mlflow at a store MLflow 3.17 accepts). Prints the median wall time of
-N runs per arm (after one warm-up each) and the ratios.
+After every run of ``all`` the benchmark checks that the run's HTML report is on disk and in the
+MLflow run when the command has returned. Every arm records into its own SQLite store given by
+``MLFLOW_TRACKING_URI`` (without kedro-mlops nothing else points kedro-mlflow at a store MLflow
+3.17 accepts). Prints the median wall time of N runs per arm (after one warm-up each), the
+ratios to the bare run and what each part adds.
 
     python benchmarks/run_overhead.py [--runs 5]
 """
@@ -25,11 +29,20 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+# arm -> (plugins whose hooks are disabled, conf/local/mlops.yml)
 ARMS = {
-    "none": '("kedro-mlops", "kedro_mlflow")',
-    "mlflow": '("kedro-mlops",)',
-    "all": "()",
+    "none": ('("kedro-mlops", "kedro_mlflow")', ""),
+    "mlflow": ('("kedro-mlops",)', ""),
+    "tracking": ("()", "monitoring:\n  enabled: false\n"),
+    "verdicts": ("()", "monitoring:\n  html: false\n"),
+    "all": ("()", ""),
 }
+PARTS = (
+    ("kedro-mlflow", "mlflow", "none"),
+    ("kedro-mlops lineage + registry gate", "tracking", "mlflow"),
+    ("drift verdicts (summary, metrics)", "verdicts", "tracking"),
+    ("HTML report", "all", "verdicts"),
+)
 
 
 def kedro(*args: str, cwd: Path) -> float:
@@ -47,13 +60,35 @@ def make_arms(workdir: Path) -> dict[str, Path]:
     kedro("new", "--starter=mlops", "--name", "Bench", cwd=workdir)
     template = workdir / "bench"
     arms = {}
-    for arm, disabled in ARMS.items():
+    for arm, (disabled, local) in ARMS.items():
         path = workdir / f"bench-{arm}"
         shutil.copytree(template, path)
         settings = path / "src" / "bench" / "settings.py"
         settings.write_text(settings.read_text() + f"\nDISABLE_HOOKS_FOR_PLUGINS = {disabled}\n")
+        if local:
+            (path / "conf" / "local" / "mlops.yml").write_text(local)
         arms[arm] = path
     return arms
+
+
+def check_report(project: Path) -> None:
+    """The newest drift check of ``project`` has its HTML report on disk and in its MLflow run."""
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415 - only for this check
+
+    latest = sorted((project / "data" / "08_reporting" / "drift" / "production_batch").iterdir())
+    report = latest[-1] / "report.html"
+    if not report.exists() or report.stat().st_size < 100_000:
+        raise SystemExit(f"no HTML report on disk when `kedro run` returned: {report}")
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("bench")
+    (run,) = client.search_runs(
+        [experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1
+    )
+    logged = {
+        item.path for item in client.list_artifacts(run.info.run_id, "drift/production_batch")
+    }
+    if "drift/production_batch/report.html" not in logged:
+        raise SystemExit(f"no HTML report in the MLflow run when `kedro run` returned: {logged}")
 
 
 def main() -> None:
@@ -66,18 +101,20 @@ def main() -> None:
             kedro("run", cwd=path)
         times: dict[str, list[float]] = {arm: [] for arm in arms}
         for _ in range(runs):
-            for arm, path in arms.items():  # interleaved, so noise hits both arms alike
+            for arm, path in arms.items():  # interleaved, so noise hits every arm alike
                 times[arm].append(kedro("run", cwd=path))
+                if arm == "all":
+                    check_report(path)
     medians = {arm: statistics.median(values) for arm, values in times.items()}
-    print(f"kedro run of the starter project, median of {runs} runs")
+    print(f"kedro run of the starter project, median of {runs} interleaved runs per arm")
     for arm, values in times.items():
         spread = ", ".join(f"{value:.2f}" for value in values)
-        print(f"  {arm:<5} {medians[arm]:6.2f} s   [{spread}]")
-    for arm, anchor in (("all", "none"), ("mlflow", "none"), ("all", "mlflow")):
-        print(
-            f"  {arm}/{anchor}: {medians[arm] / medians[anchor]:.2f}x "
-            f"({medians[arm] - medians[anchor]:+.2f} s)"
-        )
+        ratio = medians[arm] / medians["none"]
+        print(f"  {arm:<8} {medians[arm]:6.2f} s  {ratio:4.2f}x   [{spread}]")
+    print("what each part adds (difference of medians)")
+    for part, arm, anchor in PARTS:
+        print(f"  {part:<38} {medians[arm] - medians[anchor]:+6.2f} s")
+    print(f"  all / none: {medians['all'] / medians['none']:.2f}x (goal <= 1.4x)")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import SERVE_IMAGE, load_project_config, project_config
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.config import (
+    DEFAULT_DRIFT_SHARE,
+    SERVE_IMAGE,
+    load_project_config,
+    project_config,
+)
+from kedro_mlops.errors import EXIT_DRIFT, InputError, KedroMlopsError
+from kedro_mlops.hooks.cli import COMMAND_GROUP
 from kedro_mlops.scaffold import write_config_files
 
 if TYPE_CHECKING:
@@ -32,10 +38,28 @@ def commands() -> None:
     """kedro-mlops project commands."""
 
 
-@commands.group(name="mlops")
+@commands.group(name=COMMAND_GROUP)
 @click.version_option(__version__, prog_name="kedro-mlops")
 def mlops() -> None:
     """Production ML for this Kedro project: tracking, registry, monitoring, images, serving."""
+    _logs_to_stderr()
+
+
+def _logs_to_stderr() -> None:
+    """Kedro's log handlers write to stdout; for these commands they write to stderr, so the
+    answer is alone on stdout (``kedro mlops status > status.txt`` holds the status only)."""
+    import logging  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    handlers = list(logging.getLogger().handlers)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        handlers.extend(getattr(logger, "handlers", []))
+    for handler in handlers:
+        console = getattr(handler, "console", None)  # rich's handler prints through a Console
+        if console is not None and console.file is sys.stdout:
+            console.file = sys.stderr
+        elif isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
 
 
 @mlops.command()
@@ -104,13 +128,17 @@ def models(metadata: ProjectMetadata, env: str | None) -> None:
     """List the registered versions of the project's model with aliases and gate metric."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.tracking.registry import list_versions  # noqa: PLC0415
+    from kedro_mlops.tracking.registry import champion_lock, list_versions  # noqa: PLC0415
 
     context, config = _load(metadata, env)
     name = _model_name(context, config)
     metric = config.registry.gate.metric
-    rows = list_versions(MlflowClient(), name, metric)
+    client = MlflowClient()
+    rows = list_versions(client, name, metric)
     click.echo(f"Registered model {name!r} (gate: {metric}, {config.registry.gate.direction})")
+    lock = champion_lock(client, name)
+    if lock:
+        click.echo(f"Champion locked by hand ({lock}): the gate adds challengers only.")
     click.echo(f"{'VERSION':<8} {'ALIASES':<22} {metric.upper():<10} RUN ID")
     for row in rows:
         value = "-" if row.metric_value is None else f"{row.metric_value:.4f}"
@@ -119,32 +147,59 @@ def models(metadata: ProjectMetadata, env: str | None) -> None:
 
 
 @mlops.command()
-@click.option("--version", "version", required=True, help="The model version to promote.")
+@click.option("--version", "version", default=None, help="The model version to promote.")
 @click.option("--alias", default="champion", show_default=True, help="The alias to move.")
 @click.option(
     "--reason", default="manual promotion", show_default=True, help="Why (tagged on the version)."
 )
+@click.option(
+    "--lock",
+    is_flag=True,
+    help="Keep the champion: training runs only add challengers until --unlock.",
+)
+@click.option("--unlock", is_flag=True, help="Let the registry gate move the champion again.")
 @ENV_OPTION
 @click.pass_obj
-def promote(
-    metadata: ProjectMetadata, version: str, alias: str, reason: str, env: str | None
+def promote(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    version: str | None,
+    alias: str,
+    reason: str,
+    lock: bool,
+    unlock: bool,
+    env: str | None,
 ) -> None:
-    """Move an alias (default: champion) to a model version by hand."""
+    """Move an alias (default: champion) to a model version by hand; --lock keeps it there."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.tracking.registry import promote as move_alias  # noqa: PLC0415
+    from kedro_mlops.tracking import registry  # noqa: PLC0415
 
+    if lock and unlock:
+        raise click.UsageError("--lock and --unlock exclude each other")
+    if (lock or unlock) and alias != registry.CHAMPION:
+        raise click.UsageError(f"only the {registry.CHAMPION!r} alias is locked (got {alias!r})")
+    if version is None and not (lock or unlock):
+        raise click.UsageError("give --version N (or --lock / --unlock)")
     context, config = _load(metadata, env)
     name = _model_name(context, config)
-    previous = move_alias(MlflowClient(), name, version, alias, reason)
-    moved_from = f" (was version {previous})" if previous else ""
-    click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
+    client = MlflowClient()
+    if unlock:
+        was = registry.unlock_champion(client, name)
+        click.echo(f"{name}@{alias}: unlocked" if was else f"{name}@{alias} was not locked")
+    if version is not None:
+        previous = registry.promote(client, name, version, alias, reason)
+        moved_from = f" (was version {previous})" if previous else ""
+        click.echo(f"{name}@{alias} -> version {version}{moved_from}. Reason: {reason}")
+    if lock:
+        held = registry.lock_champion(client, name, reason)
+        click.echo(
+            f"{name}@{alias} locked at version {held}: training runs register challengers only "
+            "until `kedro mlops promote --unlock`."
+        )
 
 
-class MonitorError(KedroMlopsError):
+class MonitorError(InputError):
     """A drift check could not run (exit code 2, as the command's help says)."""
-
-    exit_code = 2
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -157,11 +212,18 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--current", type=click.Path(path_type=Path), help="Current CSV/Parquet file.")
 @click.option("--columns", multiple=True, help="Columns to test (comma-separated; default: all).")
 @click.option("--categorical", multiple=True, help="Columns to treat as categorical.")
-@click.option("--drift-share", type=float, default=None, help="Dataset drift threshold share.")
+@click.option(
+    "--drift-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Dataset drift: share of drifted columns from which it drifts [{DEFAULT_DRIFT_SHARE}].",
+)
 @click.option("--name", default="adhoc", show_default=True, help="Check name (file mode).")
 @click.option("--output", type=click.Path(path_type=Path), help="Directory for the outputs.")
 @click.option("--max-rows", type=int, default=None, help="Row cap for the HTML report.")
-@click.option("--no-html", is_flag=True, help="Write the JSON summary only.")
+@click.option(
+    "--no-html", is_flag=True, help="Write the JSON summary only (also: monitoring.html: false)."
+)
 @click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifts.")
 @ENV_OPTION
 @click.pass_obj
@@ -195,8 +257,9 @@ def monitor(  # noqa: PLR0917 - click passes every option
     try:
         if check_name:
             context, config = _load(metadata, env)
+            html = config.monitoring.html and not no_html
             result, paths, policy = run_named(
-                context, config, check_name, stamp=stamp, output=output, html=not no_html
+                context, config, check_name, stamp=stamp, output=output, html=html
             )
             fail = fail_on_drift or policy == "fail"
         else:
@@ -208,10 +271,10 @@ def monitor(  # noqa: PLR0917 - click passes every option
                 name=name,
                 columns=_split(columns),
                 categorical=_split(categorical),
-                drift_share=0.5 if drift_share is None else drift_share,
+                drift_share=DEFAULT_DRIFT_SHARE if drift_share is None else drift_share,
                 max_rows=max_rows,
                 directory=output or _default_output(metadata, config, name, stamp),
-                html=not no_html,
+                html=config.monitoring.html and not no_html,
             )
             fail = fail_on_drift
     except CheckInputError as exc:
@@ -228,7 +291,7 @@ def monitor(  # noqa: PLR0917 - click passes every option
     if result.status == "error":
         raise MonitorError(f"drift check {result.name!r} could not run: {result.error}")
     if result.status == "drift" and fail:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_DRIFT)
 
 
 def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, stamp: str) -> Path:

@@ -23,6 +23,9 @@ CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
 # Kedro pipeline
 SERVE_IMAGE = "serve"
 SERVE_PORT = 8080  # the port the serving image listens on
+# a dataset drifts when at least this share of its columns drift (every check, `kedro mlops
+# monitor` on files too, unless `drift_share` / --drift-share says otherwise)
+DEFAULT_DRIFT_SHARE = 0.2
 
 
 class _Section(BaseModel):
@@ -170,11 +173,15 @@ class PackagingConfig(_Section):
 
 
 class PredictionDriftConfig(_Section):
-    """Prediction drift: a prediction column of the run against a reference column."""
+    """Prediction drift: the model's outputs on the current data against the same model's
+    outputs on reference data (e.g. its predictions on the test split)."""
 
-    dataset: str | None = None  # default: the check's current dataset
-    column: str = "prediction"
-    reference_column: str | None = None  # default: the same name
+    dataset: str | None = None  # the current predictions; default: the check's current dataset
+    reference: str | None = None  # the reference predictions; default: the check's reference
+    column: str = "prediction"  # the predicted class
+    reference_column: str | None = None  # its name in the reference; default: the same name
+    probability: str | None = None  # a score column tested as a number (same name on both sides)
+    model_column: str | None = None  # names the model that predicted: other models' rows skipped
 
 
 class DriftCheckConfig(_Section):
@@ -193,7 +200,7 @@ class DriftCheckConfig(_Section):
     cat_threshold: float | None = None
     methods: dict[str, str] = Field(default_factory=dict)  # per column
     thresholds: dict[str, float] = Field(default_factory=dict)  # per column
-    drift_share: float = Field(default=0.5, gt=0, le=1)
+    drift_share: float = Field(default=DEFAULT_DRIFT_SHARE, gt=0, le=1)
     report_max_rows: int | None = Field(default=50_000, gt=0)
     on_drift: Literal["warn", "fail"] = "warn"
 

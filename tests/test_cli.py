@@ -41,7 +41,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path):
     conf.mkdir(parents=True)
     (conf / "mlflow.yml").write_text("# mine\n")
     result = invoke(tmp_path, "init")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "mlflow.yml already exist(s); nothing was written" in result.output
     assert "--force" in result.output
     assert (conf / "mlflow.yml").read_text() == "# mine\n"

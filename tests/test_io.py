@@ -5,7 +5,7 @@ import pickle
 import mlflow
 import pandas as pd
 
-from kedro_mlops.io import ArtifactDataset
+from kedro_mlops.io import ArtifactDataset, ParamsDataset
 
 
 def make(tmp_path):
@@ -47,3 +47,35 @@ def test_without_a_run_it_only_saves(tmp_path):
 def test_pickles_for_parallel_runner(tmp_path):
     copy = pickle.loads(pickle.dumps(make(tmp_path)))  # noqa: S301 - our own object
     assert copy._describe()["artifact_path"] == "tables"
+
+
+def test_a_table_without_rows_is_saved_not_logged(tmp_path):
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    dataset = make(tmp_path)
+    with mlflow.start_run() as run:
+        dataset.save(pd.DataFrame(columns=["mean_test_score"]))
+    assert dataset.exists()
+    assert mlflow.MlflowClient().list_artifacts(run.info.run_id, "tables") == []
+    mlflow.set_tracking_uri(None)
+
+
+def test_params_dataset_logs_a_mapping_as_parameters(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    client = mlflow.MlflowClient(uri)
+    run = client.create_run("0")
+    monkeypatch.setenv("MLFLOW_RUN_ID", run.info.run_id)
+    dataset = ParamsDataset(prefix="best.")
+    assert not dataset.exists()
+    dataset.save({})  # a run without a search: nothing
+    assert client.get_run(run.info.run_id).data.params == {}
+    dataset.save({"max_iter": 300, "learning_rate": 0.1, "nested": {"depth": 3}})
+    assert client.get_run(run.info.run_id).data.params == {
+        "best.max_iter": "300",
+        "best.learning_rate": "0.1",
+        "best.nested.depth": "3",
+    }
+    assert dataset.load() == {"max_iter": "300", "learning_rate": "0.1", "nested.depth": "3"}
+    assert dataset.exists()
+    copy = pickle.loads(pickle.dumps(dataset))  # noqa: S301 - our own object
+    assert copy._describe() == {"prefix": "best."}

@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 
 from kedro_mlops.config import MlopsConfig, load_project_config
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
+from kedro_mlops.hooks.cli import known_warnings_dropped
 from kedro_mlops.tracking.uri import ensure_experiment, resolve_tracking_uri, server_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from kedro.framework.context import KedroContext
     from kedro.io import CatalogProtocol
     from kedro.pipeline import Pipeline
@@ -36,9 +39,11 @@ logger = logging.getLogger(__name__)
 _ENV_URI = "MLFLOW_TRACKING_URI"
 _ENV_RUN_ID = "MLFLOW_RUN_ID"
 _ENV_STATE = "KEDRO_MLOPS_RUN_STATE"
+# MLflow draws a progress bar on stderr for every artifact it reads back while logging the model
+_ENV_PROGRESS = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
-class TrackingUnavailableError(KedroMlopsError):
+class TrackingUnavailableError(InputError):
     """The configured tracking server does not answer and ``tracking.on_error`` is ``fail``."""
 
 
@@ -91,6 +96,7 @@ class TrackingHook:
         """
         project_path = Path(context.project_path)
         self._project_path = project_path
+        os.environ.setdefault(_ENV_PROGRESS, "false")  # a user's own setting wins
         self._package_name = context._package_name or project_path.name
         self.config = load_project_config(context.config_loader, project_path)
         self.untracked = False
@@ -233,6 +239,13 @@ class TrackingHook:
         entry = dataset_input(data, dataset_name, state.inputs[dataset_name])
         MlflowClient().log_inputs(state.run_id, datasets=[entry])
 
+    @hook_impl(wrapper=True, specname="after_pipeline_run")
+    def quiet_model_logging(self) -> Generator[None, None, None]:
+        """kedro-mlflow logs the pipeline model in its ``after_pipeline_run``: MLflow's advice
+        on how to log models (a choice kedro-mlflow makes) is dropped around that call."""
+        with known_warnings_dropped():
+            return (yield)
+
     @hook_impl(trylast=True)
     def after_pipeline_run(self) -> None:
         """Log timings and the resolved configuration, register and gate the model, summarise."""
@@ -266,7 +279,8 @@ class TrackingHook:
                 continue
             name = registry.model_name or self._package_name or model.name
             decision = register_and_gate(client, model.model_uri, run_id, name, registry.gate)
-            logger.info("kedro-mlops: registry gate: %s", decision.summary())
+            log = logger.warning if decision.replaced_manual else logger.info
+            log("kedro-mlops: registry gate: %s", decision.summary())
 
     @hook_impl
     def on_pipeline_error(self) -> None:

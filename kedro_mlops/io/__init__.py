@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from kedro_mlops.io.artifact_dataset import ArtifactDataset
+from kedro_mlops.io.params_dataset import ParamsDataset
 
-__all__ = ["ArtifactDataset"]
+__all__ = ["ArtifactDataset", "ParamsDataset"]

@@ -16,7 +16,9 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
 
     Unlike kedro-mlflow's ``MlflowArtifactDataset`` (a class built at runtime), instances pickle,
     so they work with ``ParallelRunner``; in worker processes the run is found through
-    ``MLFLOW_RUN_ID``, which kedro-mlops exports for the duration of a run.
+    ``MLFLOW_RUN_ID``, which kedro-mlops exports for the duration of a run. Data with nothing in
+    it (a table without rows, an empty mapping, e.g. the search results of a run without a
+    search) is saved but not logged.
 
     Example ``catalog.yml`` entry::
 
@@ -47,7 +49,7 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
         self._dataset.save(data)
         run_id = active_run_id()
         path = self._local_path()
-        if run_id and path is not None:
+        if run_id and path is not None and not _empty(data):
             from mlflow.tracking import MlflowClient  # noqa: PLC0415 - only when saving
 
             MlflowClient().log_artifact(run_id, path, self._artifact_path)
@@ -66,3 +68,11 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
             else getattr(self._dataset, "_filepath", None)
         )
         return str(PurePath(path)) if path is not None else None
+
+
+def _empty(data: Any) -> bool:
+    """A table without rows or an empty mapping/sequence (not an image or a model)."""
+    if isinstance(data, (dict, list, tuple)):
+        return not data
+    length = getattr(data, "shape", None)
+    return bool(length) and length[0] == 0

@@ -1,4 +1,10 @@
-"""Run one drift check end to end: verdicts, JSON summary, HTML report, MLflow logging."""
+"""Run one drift check end to end: verdicts, JSON summary, HTML report, MLflow logging.
+
+A check has two parts that can run apart (in another process, as soon as their data exists):
+the feature columns with the HTML report (:func:`feature_verdicts`) and the prediction / target
+columns (:func:`extra_verdicts`); :func:`combine` joins them and :func:`write_summary` writes
+the result.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.monitoring.columns import (
     CheckInputError,
     ColumnPair,
@@ -40,13 +47,14 @@ class CheckResult:
     name: str
     status: str  # drift | no_drift | error
     drift_share: float = 0.0
-    threshold_share: float = 0.5
+    threshold_share: float = DEFAULT_DRIFT_SHARE
     dataset_drift: bool = False
     columns: list[ColumnDrift] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    report: str | None = None  # the HTML report's file name, when one was written
     created_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
@@ -73,11 +81,10 @@ class CheckResult:
         )
         if self.drifted_columns:
             line += f": {', '.join(self.drifted_columns)}"
-        extras = [
-            f"{c.role} {'drifted' if c.drifted else 'stable'}"
-            for c in self.columns
-            if c.role != "feature"
-        ]
+        extras = []
+        for role in dict.fromkeys(c.role for c in self.columns if c.role != "feature"):
+            drifted = [c.column for c in self.columns if c.role == role and c.drifted]
+            extras.append(f"{role} drifted ({', '.join(drifted)})" if drifted else f"{role} stable")
         if extras:
             line += f"; {', '.join(extras)}"
         if self.skipped:
@@ -92,7 +99,7 @@ def run_check(
     kinds: dict[str, Kind],
     *,
     methods: Methods | None = None,
-    drift_share: float = 0.5,
+    drift_share: float = DEFAULT_DRIFT_SHARE,
     min_rows: int = 10,
     extras: list[ExtraColumn] | None = None,
     explicit: frozenset[str] = frozenset(),
@@ -132,28 +139,92 @@ def _extra_pair(extra: ExtraColumn) -> ColumnPair:
     return ColumnPair(extra.name, kind, reference, current, role=extra.role)
 
 
-def write_outputs(
-    result: CheckResult, directory: Path, *, html_inputs: HtmlInputs | None
-) -> dict[str, Path]:
-    """``summary.json`` always; ``report.html`` when asked and the check could run."""
+def feature_verdicts(
+    name: str,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: dict[str, Kind],
+    *,
+    methods: Methods,
+    drift_share: float,
+    min_rows: int,
+    explicit: frozenset[str],
+    names: tuple[str, str],
+    html_path: Path | None,
+    html_max_rows: int | None,
+) -> CheckResult:
+    """The feature part of a check: verdicts on all rows, and the HTML report at ``html_path``
+    (from at most ``html_max_rows`` rows a frame) when asked and the check could run."""
+    result = run_check(
+        name,
+        reference,
+        current,
+        kinds,
+        methods=methods,
+        drift_share=drift_share,
+        min_rows=min_rows,
+        explicit=explicit,
+        names=names,
+    )
+    if html_path is not None:
+        write_report(
+            result, html_path, HtmlInputs(reference, current, kinds, methods, html_max_rows)
+        )
+    return result
+
+
+def extra_verdicts(
+    extras: list[ExtraColumn], methods: Methods
+) -> tuple[list[ColumnDrift], str | None]:
+    """The prediction / target part of a check: verdicts, or why they could not be computed."""
+    try:
+        return column_drift((_extra_pair(extra) for extra in extras), methods), None
+    except CheckInputError as exc:
+        return [], str(exc)
+
+
+def combine(
+    result: CheckResult, columns: list[ColumnDrift], problem: str | None, notes: dict[str, str]
+) -> CheckResult:
+    """Add the extra part to the feature part (the dataset verdict stays the features')."""
+    if result.status == "error":
+        return result
+    result.columns.extend(columns)
+    if problem:
+        result.skipped["prediction"] = problem
+    result.skipped.update(notes)
+    return result
+
+
+def write_report(result: CheckResult, path: Path, inputs: HtmlInputs) -> None:
+    """Evidently's HTML page of the tested feature columns (none for an ``error`` result)."""
+    if result.status == "error":
+        return
+    tested = {c.column: inputs.kinds[c.column] for c in result.columns if c.column in inputs.kinds}
+    if tested:
+        write_html(path, replace(inputs, kinds=tested), result.threshold_share, result.columns)
+        result.report = path.name
+
+
+def write_summary(result: CheckResult, directory: Path) -> dict[str, Path]:
+    """``summary.json`` in ``directory``; the paths of it and of the HTML report, if any."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"summary": directory / "summary.json"}
-    if html_inputs is not None and result.status != "error":
-        kinds = html_inputs.kinds
-        tested = {c.column: kinds[c.column] for c in result.columns if c.column in kinds}
-        if tested:
-            html_path = directory / "report.html"
-            write_html(
-                html_path,
-                replace(html_inputs, kinds=tested),
-                result.threshold_share,
-                result.columns,
-            )
-            paths["report"] = html_path
+    if result.report and (directory / result.report).exists():
+        paths["report"] = directory / result.report
     paths["summary"].write_text(
         json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8"
     )
     return paths
+
+
+def write_outputs(
+    result: CheckResult, directory: Path, *, html_inputs: HtmlInputs | None
+) -> dict[str, Path]:
+    """``summary.json`` always; ``report.html`` when asked and the check could run."""
+    if html_inputs is not None:
+        write_report(result, directory / "report.html", html_inputs)
+    return write_summary(result, directory)
 
 
 def metric_keys(check: str, prefixed: bool) -> tuple[str, str, str]:

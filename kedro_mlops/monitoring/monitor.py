@@ -8,7 +8,7 @@ from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
 from kedro_mlops.monitoring.files import read_table
-from kedro_mlops.monitoring.plan import run_configured
+from kedro_mlops.monitoring.plan import check_datasets, run_configured
 from kedro_mlops.monitoring.report import HtmlInputs
 
 if TYPE_CHECKING:
@@ -37,20 +37,15 @@ def run_named(
         )
     check = checks[name]
     catalog = context.catalog
-    prediction = check.prediction.dataset if check.prediction else None
     frames = {
-        dataset: _load(catalog, dataset)
-        for dataset in (check.reference, check.current, prediction)
-        if dataset
+        role: load_dataset(catalog, dataset) for role, dataset in check_datasets(check).items()
     }
     features = context.params.get(monitoring.features_from)
     directory = output or context.project_path / monitoring.output_dir / name / stamp
     result, paths = run_configured(
         check,
-        frames[check.reference],
-        frames[check.current],
+        frames,
         features=features if isinstance(features, dict) else None,
-        prediction_frame=frames.get(prediction) if prediction else None,
         directory=directory,
         html=html,
         min_rows=monitoring.min_rows,
@@ -58,7 +53,7 @@ def run_named(
     return result, paths, check.on_drift
 
 
-def _load(catalog: Any, dataset: str) -> Any:  # noqa: ANN401 - whatever the catalog holds
+def load_dataset(catalog: Any, dataset: str) -> Any:  # noqa: ANN401 - whatever the catalog holds
     if dataset not in catalog:
         raise CheckInputError(f"dataset {dataset!r} is not in the catalog")
     try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
 
 
-class PackagingError(KedroMlopsError):
-    """The build context cannot be written: a bad option, a missing dependency, a failed step."""
+class PackagingError(InputError):
+    """The build context cannot be written: a bad option, a missing dependency (exit 2)."""
 
 
 class BuilderNotFoundError(PackagingError):
@@ -14,4 +14,7 @@ class BuilderNotFoundError(PackagingError):
 
 
 class BuildError(PackagingError):
-    """The container builder failed; the message ends with the tail of its output."""
+    """A build step or the container builder failed; the message ends with the tail of its
+    output (exit 1: the work failed, not the input)."""
+
+    exit_code = 1

@@ -9,7 +9,6 @@ as wheels in the build context.
 
 from __future__ import annotations
 
-import json
 import platform
 import re
 import sys
@@ -18,12 +17,12 @@ from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlparse
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from kedro_mlops.installed import local_source
 from kedro_mlops.packaging.errors import PackagingError
 
 
@@ -108,24 +107,6 @@ def _applies(requirement: Requirement, extras: Iterable[str], env: Mapping[str, 
         return True
     marker: Marker = requirement.marker
     return any(marker.evaluate({**env, "extra": extra}) for extra in ("", *extras))
-
-
-def local_source(dist: Installed) -> str | None:
-    """Where ``dist`` was installed from when not from an index (PEP 610), else ``None``."""
-    raw = dist.read_text("direct_url.json")
-    if not raw:
-        return None
-    try:
-        info = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    url = str(info.get("url", ""))
-    if "vcs_info" in info:
-        vcs = info["vcs_info"]
-        return f"{vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}".rstrip("@")
-    if url.startswith("file://"):
-        return unquote(urlparse(url).path)
-    return url or None
 
 
 def pin_requirements(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from kedro_mlops.packaging.errors import PackagingError
+from kedro_mlops.packaging.errors import BuildError, PackagingError
 from kedro_mlops.packaging.requirements import (
     Pin,
     download_command,
@@ -44,11 +44,11 @@ def _run(command: list[str], *, cwd: Path | None, what: str) -> str:
             command, cwd=cwd, capture_output=True, text=True, check=False, timeout=_STEP_TIMEOUT_S
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PackagingError(f"Cannot {what}: {exc}") from None
+        raise BuildError(f"Cannot {what}: {exc}") from None
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip().splitlines()[-20:]
         tail = "\n".join(f"  | {line}" for line in output)
-        raise PackagingError(
+        raise BuildError(
             f"Cannot {what} (exit code {result.returncode}).\nCommand: {' '.join(command)}\n{tail}"
         )
     return result.stdout

@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops.serving.schema import ROW_COLUMN
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -162,6 +164,8 @@ def score_jobs(
         except Exception:
             logger.exception("kedro-mlops: could not record a scored batch")
     shown: dict[tuple[str, ...], pd.DataFrame] = {}
+    # rows numbered by their position in the batch: number them within each request
+    renumber = model.schema.id_column is None and ROW_COLUMN in output.columns
     texts, start = [], 0
     for job, hidden in jobs:
         if hidden not in shown:
@@ -169,6 +173,8 @@ def score_jobs(
         part = shown[hidden]
         if len(jobs) > 1:
             part = part.iloc[start : start + len(job)]
+            if renumber and start:
+                part = part.assign(**{ROW_COLUMN: part[ROW_COLUMN] - start})
         texts.append(json_text(part))
         start += len(job)
     return texts

@@ -33,6 +33,9 @@ _SIGNATURE_TYPES: dict[str, Any] = {
     "string": _TEXT,
     "datetime": _TEXT,
 }
+# with no id column (``params:dataset.id_column`` null), the starter's pipeline identifies each
+# output row by its position in the batch, in this column
+ROW_COLUMN = "row"
 # pandas dtype kinds -> the same names
 _DTYPE_KINDS = {"f": "double", "i": "long", "u": "long", "b": "boolean", "M": "datetime"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import ServingConfig
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
 from kedro_mlops.serving.model import load_bundle
 
 if TYPE_CHECKING:
@@ -30,10 +30,8 @@ ENV_SETTINGS = "KEDRO_MLOPS_SERVE"
 DEFAULTS = ServingConfig()
 
 
-class ServeError(KedroMlopsError):
+class ServeError(InputError):
     """The server cannot start (port, model, options); exit code 2."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
 from kedro_mlops.serving.model import ModelMeta, ServingModel, from_pipeline
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 GIT_TAGS = ("mlops.git.sha", "mlflow.source.git.commit")
 
 
-class ModelSourceError(KedroMlopsError):
+class ModelSourceError(InputError):
     """A model URI does not resolve or the model cannot be loaded."""
 
 

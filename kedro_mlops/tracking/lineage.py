@@ -141,7 +141,7 @@ def dataset_input(
     from mlflow.data.pandas_dataset import from_pandas  # noqa: PLC0415
     from mlflow.entities import DatasetInput, InputTag  # noqa: PLC0415
 
-    dataset = from_pandas(frame, source=source, name=name, digest=frame_digest(frame))
+    dataset = from_pandas(frame, source=_source(source), name=name, digest=frame_digest(frame))
     # MLflow infers the schema value by value (~0.3 s for 12k rows): infer the types from a
     # sample and take the required flags (no nulls) from the whole frame, column-wise
     dataset.__dict__["schema"] = frame_schema(frame)
@@ -149,3 +149,18 @@ def dataset_input(
         dataset=dataset._to_mlflow_entity(),
         tags=[InputTag(key="mlflow.data.context", value=context)],
     )
+
+
+def _source(path: str) -> Any:  # noqa: ANN401 - an MLflow DatasetSource
+    """The MLflow dataset source of a file path, chosen as MLflow chooses it (the last registered
+    source that resolves it) but without its warning that two registered sources (the local
+    artifact source, registered once per URI scheme) both could."""
+    from mlflow.data.dataset_source_registry import get_registered_sources  # noqa: PLC0415
+
+    for source in reversed(get_registered_sources()):
+        try:
+            if source._can_resolve(path):
+                return source._resolve(path)
+        except Exception:  # noqa: S112 - MLflow skips sources that fail the same way
+            continue
+    return path

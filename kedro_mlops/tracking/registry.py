@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.errors import InputError
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -21,9 +21,13 @@ DECISION_TAG = f"{GATE_TAG}.decision"
 REASON_TAG = f"{GATE_TAG}.reason"
 MODEL_TAG = "mlops.registry.model"
 VERSION_TAG = "mlops.registry.version"
+# on a version: why a human gave it an alias (``kedro mlops promote``)
+PROMOTION_TAG = "mlops.promotion"
+# on the registered model: the champion holds by a human decision; the gate only adds challengers
+LOCK_TAG = "mlops.champion.locked"
 
 
-class RegistryError(KedroMlopsError):
+class RegistryError(InputError):
     """A registry operation could not be done (unknown model, version or alias)."""
 
 
@@ -39,6 +43,7 @@ class GateDecision:
     champion_version: str | None
     champion_value: float | None
     reason: str
+    replaced_manual: str | None = None  # the hand-promoted champion version this one replaced
 
     def tags(self) -> dict[str, str]:
         """Tags recording the decision on the run and on the model version."""
@@ -51,10 +56,15 @@ class GateDecision:
             REASON_TAG: self.reason,
             MODEL_TAG: self.model_name,
             **({VERSION_TAG: self.version} if self.version else {}),
+            **({f"{GATE_TAG}.replaced": self.replaced_note()} if self.replaced_manual else {}),
         }
 
+    def replaced_note(self) -> str:
+        return f"replaced a manually promoted champion v{self.replaced_manual}"
+
     def summary(self) -> str:
-        return f"{self.model_name} v{self.version} -> {self.alias}: {self.reason}"
+        line = f"{self.model_name} v{self.version} -> {self.alias}: {self.reason}"
+        return f"{line}; {self.replaced_note()}" if self.replaced_manual else line
 
 
 def _fmt(value: float | None) -> str:
@@ -116,6 +126,14 @@ def register_and_gate(
     promote, reason = decide(
         gate.metric, gate.direction, gate.min_improvement, challenger_value, champion_value
     )
+    lock = champion_lock(client, name) if current else None
+    if lock is not None:
+        promote = False
+        reason = (
+            f"the champion v{current.version} is locked by hand ({lock}): `kedro mlops promote "  # type: ignore[union-attr]
+            f"--unlock` lets the gate decide again; {reason}"
+        )
+    manual = current is not None and f"{PROMOTION_TAG}.{CHAMPION}" in (current.tags or {})
     decision = GateDecision(
         model_name=name,
         version="",
@@ -125,6 +143,7 @@ def register_and_gate(
         champion_version=str(current.version) if current else None,
         champion_value=champion_value,
         reason=reason,
+        replaced_manual=str(current.version) if promote and manual else None,  # type: ignore[union-attr]
     )
     model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
     # a REST server needs the logged model's id beside a models:/ source
@@ -186,19 +205,54 @@ def list_versions(client: MlflowClient, name: str, metric: str) -> list[VersionR
 
 def promote(client: MlflowClient, name: str, version: str, alias: str, reason: str) -> str | None:
     """Move ``alias`` to ``version`` by hand; returns the version that held it before."""
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415
-
-    try:
-        client.get_model_version(name, version)
-    except MlflowException as exc:
-        raise RegistryError(
-            f"Model {name!r} has no version {version!r} at {client.tracking_uri}; "
-            "`kedro mlops models` lists the versions."
-        ) from exc
+    _version(client, name, version)
     previous = champion_version(client, name, alias)
     client.set_registered_model_alias(name, alias, version)
     challenger = champion_version(client, name, CHALLENGER)
     if alias == CHAMPION and challenger is not None and str(challenger.version) == str(version):
         client.delete_registered_model_alias(name, CHALLENGER)
-    client.set_model_version_tag(name, version, f"mlops.promotion.{alias}", reason)
+    client.set_model_version_tag(name, version, f"{PROMOTION_TAG}.{alias}", reason)
     return str(previous.version) if previous else None
+
+
+def _version(client: MlflowClient, name: str, version: str) -> ModelVersion:
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"Model {name!r} has no version {version!r} at {client.tracking_uri}; "
+            "`kedro mlops models` lists the versions."
+        ) from exc
+
+
+def champion_lock(client: MlflowClient, name: str) -> str | None:
+    """Why the champion is locked by hand, or ``None`` when the gate may move it."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        return (client.get_registered_model(name).tags or {}).get(LOCK_TAG)
+    except MlflowException:
+        return None
+
+
+def lock_champion(client: MlflowClient, name: str, reason: str) -> str:
+    """Keep the current champion until :func:`unlock_champion`: training runs still register
+    and gate their models, as challengers only. Returns the champion's version."""
+    current = champion_version(client, name)
+    if current is None:
+        raise RegistryError(
+            f"Model {name!r} has no champion to lock; promote one first (`kedro mlops promote "
+            "--version N --lock`)."
+        )
+    client.set_registered_model_tag(name, LOCK_TAG, f"v{current.version}: {reason}")
+    return str(current.version)
+
+
+def unlock_champion(client: MlflowClient, name: str) -> bool:
+    """Let the gate move the champion again; whether it was locked."""
+    if champion_lock(client, name) is None:
+        return False
+    client.delete_registered_model_tag(name, LOCK_TAG)
+    return True

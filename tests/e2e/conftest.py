@@ -5,6 +5,7 @@ them), and an Airflow virtualenv of its own (Airflow and kfp cannot share one)."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -115,12 +116,17 @@ def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("work")
 
 
+FIRST_RUN = "first-run.json"  # in the work directory: what the project's first `kedro run` printed
+
+
 @pytest.fixture(scope="session")
 def project(venv: Env, workdir: Path) -> Path:
     """``kedro new --starter=mlops --name "Bar Demo"`` offline, then a full ``kedro run``."""
     venv.ok("kedro", "new", "--starter=mlops", "--name", "Bar Demo", cwd=workdir, offline=True)
     path = workdir / "bar-demo"
-    venv.ok("kedro", "run", cwd=path, offline=True)
+    run = venv.ok("kedro", "run", cwd=path, offline=True)
+    printed = {"stdout": run.stdout, "stderr": run.stderr}
+    (workdir / FIRST_RUN).write_text(json.dumps(printed), encoding="utf-8")
     return path
 
 

@@ -22,7 +22,7 @@ def failing(venv, cwd, *args):
 
 def test_bad_project_names(venv, workdir):
     output = failing(venv, workdir, "kedro", "new", "--starter=mlops", "--name", "x!")
-    assert "'x!' is an invalid value for project name" in output
+    assert "Invalid project name 'x!': it gives the Python package name 'x!'" in output
     output = failing(venv, workdir, "kedro", "new", "--starter=mlops", "--name", "1 churn")
     assert "Invalid project name '1 churn'" in output
     assert "'1_churn', which cannot be imported" in output

@@ -93,7 +93,84 @@ def test_a_loans_csv_needs_only_conf_and_data(venv, project, tmp_path):
         "employment",
         "home",
         "prediction",
+        "probability",
     }
     # the project's own tests read conf/: they pass on the new data too
+    tests = venv.run("pytest", "-q", "-p", "no:cacheprovider", cwd=copy, offline=True)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def credit(n: int, seed: int) -> pd.DataFrame:
+    """An imbalanced problem without an ID column: about 12 % defaults."""
+    rng = np.random.default_rng(seed)
+    limit = rng.lognormal(9.5, 0.6, n).round(0)
+    utilisation = rng.beta(2, 3, n).round(3)
+    late = rng.poisson(0.4, n)
+    household = rng.integers(0, 4, n)  # 0 members: a ratio's denominator is 0 there
+    logit = -3.2 + 2.5 * utilisation + 0.9 * late - 0.00002 * limit
+    return pd.DataFrame(
+        {
+            "credit_limit": limit,
+            "utilisation": utilisation,
+            "late_payments": late,
+            "household": household,
+            "education": rng.choice(["school", "university", "other"], n, p=[0.4, 0.5, 0.1]),
+            "default": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int),
+        }
+    )
+
+
+def test_no_id_column_and_a_random_split_of_the_same_data(venv, project, tmp_path):
+    """Rows without IDs are identified by position; a batch from the same data is stable, the
+    predictions too (compared with the model's own test-split predictions, not with labels)."""
+    copy = copy_project(project, tmp_path / "credit")
+    raw = copy / "data" / "01_raw"
+    for old in raw.iterdir():
+        old.unlink()
+    data = credit(8000, 3).sample(frac=1, random_state=4).reset_index(drop=True)
+    assert 0.08 < data["default"].mean() < 0.16
+    data.iloc[:6000].to_csv(raw / "credit.csv", index=False)
+    data.iloc[6000:].drop(columns="default").to_csv(raw / "applications.csv", index=False)
+    conf = copy / "conf" / "base"
+    (conf / "globals.yml").write_text(
+        "raw_data: data/01_raw/credit.csv\nproduction_batch: data/01_raw/applications.csv\n"
+    )
+
+    def describe(params):
+        params["dataset"] = {
+            "id_column": None,
+            "timestamp_column": None,
+            "target": "default",
+            "positive_class": 1,
+            "numeric_features": ["credit_limit", "utilisation", "late_payments", "household"],
+            "categorical_features": ["education"],
+        }
+        params["features"] = {
+            "timestamp_parts": [],
+            "ratios": {"limit_per_member": ["credit_limit", "household"]},
+        }
+
+    edit_yaml(conf / "parameters.yml", describe)
+    edit_yaml(
+        conf / "parameters_data_engineering.yml",
+        lambda p: p["validation"].update(ranges={"utilisation": [0, 1]}),
+    )
+    result = venv.ok("kedro", "run", cwd=copy, offline=True)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "'limit_per_member': household is 0 in" in output  # the ratio's zeros are counted
+
+    predictions = pd.read_csv(copy / "data" / "07_model_output" / "predictions.csv")
+    assert list(predictions.columns[:3]) == ["row", "prediction", "probability"]
+    assert list(predictions["row"]) == list(range(2000))
+    drift_dir = sorted((copy / "data" / "08_reporting" / "drift" / "production_batch").iterdir())[
+        -1
+    ]
+    summary = json.loads((drift_dir / "summary.json").read_text())
+    verdicts = {c["column"]: (c["role"], c["drifted"]) for c in summary["columns"]}
+    assert verdicts["prediction"] == ("prediction", False)
+    assert verdicts["probability"] == ("prediction", False)
+    assert summary["status"] == "no_drift"
+    assert "no drift (0/5 columns drifted" in output
+    assert "prediction stable" in output
     tests = venv.run("pytest", "-q", "-p", "no:cacheprovider", cwd=copy, offline=True)
     assert tests.returncode == 0, tests.stdout[-3000:]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import mlflow
+import pandas as pd
 import pytest
 
 from tests.e2e.conftest import OFFLINE, copy_project
@@ -148,3 +150,30 @@ def test_status_shows_the_latest_run_and_its_model(venv, project):
     assert f"Latest run:   {run.info.run_id} (__default__, FINISHED" in result.stdout
     assert f"Model URI:    {model.model_uri}" in result.stdout
     assert "roc_auc" in result.stdout
+
+
+def test_a_search_records_what_it_chose(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "search", keep_outputs=True)
+    search = ["--params", "model.search.enabled=true,model.search.cv=2"]
+    venv.ok("kedro", "run", "--pipelines", "data_science", *search, cwd=copy, offline=True)
+    client = mlflow.MlflowClient(f"sqlite:///{copy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("bar_demo")
+    (run,) = client.search_runs([experiment.experiment_id])
+    params, metrics = run.data.params, run.data.metrics
+    # the grid of parameters_data_science.yml: learning_rate x max_leaf_nodes
+    assert params["best.learning_rate"] in {"0.05", "0.1"}
+    assert params["best.max_leaf_nodes"] in {"15", "31"}
+    assert params["model.hyperparameters.learning_rate"] == "0.08"  # the starting value
+    assert 0.5 < metrics["search_best_roc_auc"] <= 1
+    local = copy / "data" / "08_reporting" / "search_results.csv"
+    client.download_artifacts(run.info.run_id, "search/search_results.csv", str(tmp_path))
+    table = pd.read_csv(tmp_path / "search_results.csv")
+    assert table.equals(pd.read_csv(local))
+    assert len(table) == 4
+    best = table.iloc[0]
+    assert best["rank_test_score"] == 1
+    assert str(best["learning_rate"]) == params["best.learning_rate"]
+    assert best["mean_test_score"] == pytest.approx(metrics["search_best_roc_auc"])
+    with (copy / "data" / "06_models" / "model.pkl").open("rb") as file:
+        model = pickle.load(file)  # noqa: S301 - the model this test just trained
+    assert str(model.named_steps["classifier"].learning_rate) == params["best.learning_rate"]

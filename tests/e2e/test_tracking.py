@@ -3,6 +3,7 @@ from the registry: on the SQLite store and against a real `mlflow server` proces
 
 from __future__ import annotations
 
+import json
 import time
 
 import mlflow
@@ -25,6 +26,8 @@ NODES = {
     "evaluate_model",
     "prepare_batch",
     "predict_batch",
+    "summarise_search",
+    "predict_reference",
 }
 CRIPPLE = "model.hyperparameters.max_iter=2,model.hyperparameters.learning_rate=0.01"
 
@@ -46,12 +49,17 @@ def git_project(venv, project, tmp_path_factory):
     return copy, git_commit(copy)
 
 
+def drift_summaries(path):
+    return sorted((path / "data" / "08_reporting" / "drift" / "production_batch").glob("*/*.json"))
+
+
 @pytest.mark.parametrize("runner", ["SequentialRunner", "ThreadRunner", "ParallelRunner"])
 def test_one_run_per_kedro_run_with_full_lineage(venv, git_project, runner):
     path, sha = git_project
     client = mlflow.MlflowClient(f"sqlite:///{path / 'mlflow.db'}")
     before = len(runs_of(client))
-    venv.ok("kedro", "run", "--runner", runner, cwd=path, offline=True)
+    checked = drift_summaries(path)
+    result = venv.ok("kedro", "run", "--runner", runner, cwd=path, offline=True)
     runs = runs_of(client)
     assert len(runs) == before + 1, [run.info.run_name for run in runs]
     run = runs[-1]
@@ -71,6 +79,20 @@ def test_one_run_per_kedro_run_with_full_lineage(venv, git_project, runner):
     assert '"name": "churn"' in inputs["raw_data"].schema
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"evaluation", "kedro_mlops"} <= artifacts
+    # every drift check ran, once: its line, its summary and report, its metrics and tag
+    output = result.stdout + result.stderr
+    assert output.count("kedro-mlops: drift check 'production_batch': DRIFT") == 1
+    (summary,) = sorted(set(drift_summaries(path)) - set(checked))
+    assert json.loads(summary.read_text())["status"] == "drift"
+    assert (summary.parent / "report.html").stat().st_size > 100_000
+    assert tags["drift.verdict"] == "drift"
+    assert metrics["drift_share"] == pytest.approx(0.4)
+    assert {"drift_score.prediction", "drift_score.probability"} <= set(metrics)
+    drift_files = {a.path for a in client.list_artifacts(run.info.run_id, "drift/production_batch")}
+    assert drift_files == {
+        "drift/production_batch/summary.json",
+        "drift/production_batch/report.html",
+    }
     if before:  # the same data gives the same digest across runs
         first = {d.dataset.name: d.dataset.digest for d in runs_of(client)[0].inputs.dataset_inputs}
         assert {name: d.digest for name, d in inputs.items()} == first
@@ -101,7 +123,7 @@ def test_gate_models_promote_and_serving_from_the_registry(venv, git_project):
     assert alias_version(client, "champion") == version
 
     bad = venv.run("kedro", "mlops", "promote", "--version", "99", cwd=path, offline=True)
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "Model 'bar_demo' has no version '99'" in bad.stdout + bad.stderr
 
     (path / "conf" / "local" / "mlops.yml").write_text(
@@ -116,6 +138,31 @@ def test_gate_models_promote_and_serving_from_the_registry(venv, git_project):
     serving_run = runs_of(client)[-1]
     assert serving_run.data.tags["mlops.serving.model"] == f"bar_demo/{version}"
     assert serving_run.data.tags["mlops.serving.model_uri"] == "models:/bar_demo@champion"
+
+    # the hand-promoted (worse) champion is replaced by the next better model: said and tagged
+    train = ["kedro", "run", "--pipelines", "data_science"]
+    replaced = venv.ok(*train, cwd=path, offline=True)
+    note = f"replaced a manually promoted champion v{version}"
+    assert note in " ".join(replaced.stderr.split())
+    better = runs_of(client)[-1]
+    assert better.data.tags["mlops.gate.decision"] == "champion"
+    assert better.data.tags["mlops.gate.replaced"] == note
+
+    # locked, the champion stays while better models arrive as challengers
+    locked = venv.ok(
+        "kedro", "mlops", "promote", "--version", version, "--lock", "--reason", "audit",
+        cwd=path, offline=True,
+    )  # fmt: skip
+    assert f"bar_demo@champion locked at version {version}" in locked.stdout
+    listing = venv.ok("kedro", "mlops", "models", cwd=path, offline=True).stdout
+    assert f"Champion locked by hand (v{version}: audit)" in listing
+    venv.ok(*train, cwd=path, offline=True)
+    held = runs_of(client)[-1]
+    assert held.data.tags["mlops.gate.decision"] == "challenger"
+    assert f"the champion v{version} is locked by hand" in held.data.tags["mlops.gate.reason"]
+    assert alias_version(client, "champion") == version
+    unlocked = venv.ok("kedro", "mlops", "promote", "--unlock", cwd=path, offline=True)
+    assert unlocked.stdout.strip() == "bar_demo@champion: unlocked"
 
 
 def test_against_a_real_mlflow_server(venv, project, tmp_path, mlflow_server):
@@ -156,7 +203,7 @@ def test_dead_tracking_uri_fails_fast_or_warns(venv, project, tmp_path):
     started = time.monotonic()
     result = venv.run("kedro", "run", cwd=path, env={"MLFLOW_TRACKING_URI": uri})
     assert time.monotonic() - started < 15
-    assert result.returncode == 1
+    assert result.returncode == 2
     output = result.stdout + result.stderr
     assert f"Error: MLflow tracking server {uri} is unreachable" in output
     assert "tracking.on_error: warn" in output

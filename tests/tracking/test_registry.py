@@ -6,10 +6,13 @@ import pytest
 from kedro_mlops.config import GateConfig
 from kedro_mlops.tracking.registry import (
     RegistryError,
+    champion_lock,
     decide,
     list_versions,
+    lock_champion,
     promote,
     register_and_gate,
+    unlock_champion,
 )
 
 
@@ -103,3 +106,40 @@ def test_manual_promotion(client):
 def test_listing_an_unknown_model_says_how_to_create_it(client):
     with pytest.raises(RegistryError, match=r"No registered model 'nope'.*kedro run"):
         list_versions(client, "nope", "roc_auc")
+
+
+def test_replacing_a_hand_promoted_champion_is_said_and_tagged(client):
+    register_and_gate(client, *train(0.8), "churn", GateConfig())
+    register_and_gate(client, *train(0.7), "churn", GateConfig())
+    promote(client, "churn", "2", "champion", "hotfix")
+    uri, run_id = train(0.9)
+    decision = register_and_gate(client, uri, run_id, "churn", GateConfig())
+    assert (decision.version, decision.alias, decision.replaced_manual) == ("3", "champion", "2")
+    assert decision.summary().endswith("; replaced a manually promoted champion v2")
+    note = "replaced a manually promoted champion v2"
+    assert client.get_run(run_id).data.tags["mlops.gate.replaced"] == note
+    assert client.get_model_version("churn", "3").tags["mlops.gate.replaced"] == note
+    # a champion the gate chose is replaced without a note
+    after = register_and_gate(client, *train(0.95), "churn", GateConfig())
+    assert (after.alias, after.replaced_manual) == ("champion", None)
+    assert "replaced" not in after.summary()
+
+
+def test_a_locked_champion_stays_until_unlocked(client):
+    register_and_gate(client, *train(0.8), "churn", GateConfig())
+    with pytest.raises(RegistryError, match="no champion to lock"):
+        lock_champion(client, "other", "x")
+    assert lock_champion(client, "churn", "audit until Friday") == "1"
+    assert champion_lock(client, "churn") == "v1: audit until Friday"
+    better = register_and_gate(client, *train(0.95), "churn", GateConfig())
+    assert better.alias == "challenger"
+    assert "locked by hand (v1: audit until Friday)" in better.reason
+    assert "--unlock" in better.reason
+    assert str(client.get_model_version_by_alias("churn", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("churn", "challenger").version) == "2"
+
+    assert unlock_champion(client, "churn") is True
+    assert unlock_champion(client, "churn") is False
+    assert champion_lock(client, "churn") is None
+    best = register_and_gate(client, *train(0.97), "churn", GateConfig())
+    assert best.alias == "champion"

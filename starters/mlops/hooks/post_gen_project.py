@@ -1,20 +1,51 @@
-"""Write the CI > CT > CD files of the `ci` choice (both, github, gitlab, none): the same files
-`kedro mlops ci` writes, rendered from kedro-mlops's templates, so there is one copy of each."""
+"""After generation: say in the README how to install kedro-mlops when it did not come from an
+index, then write the CI > CT > CD files of the `ci` choice (both, github, gitlab, none): the same
+files `kedro mlops ci` writes, rendered from kedro-mlops's templates, so there is one copy of each.
+
+`pip install -r requirements.txt` finds kedro-mlops on a package index only; a kedro-mlops
+installed from a wheel file, a source folder or a git URL must be installed from there first.
+"""
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
-from kedro.framework.startup import bootstrap_project
+from kedro_mlops.installed import local_source
 
-from kedro_mlops.cli import add_ci_files
-from kedro_mlops.errors import KedroMlopsError
-
+INSTALL = "pip install -r requirements.txt"
 CI = "{{ cookiecutter.ci }}"
 
-project = Path.cwd()
-metadata = bootstrap_project(project)
-try:
-    add_ci_files(project, metadata.project_name, CI)
-except KedroMlopsError as exc:
-    sys.stderr.write(f"{exc.message}\n")
-    sys.exit(1)
+
+def install_note() -> None:
+    try:
+        source = local_source(metadata.distribution("kedro-mlops"))
+    except metadata.PackageNotFoundError:
+        return
+    if not source:
+        return
+    readme = Path("README.md")
+    text = readme.read_text(encoding="utf-8")
+    first = (
+        f'pip install "{source}"   # kedro-mlops, from where it was installed when this project '
+        "was made"
+    )
+    readme.write_text(text.replace(f"\n{INSTALL}\n", f"\n{first}\n{INSTALL}\n", 1), "utf-8")
+
+
+def ci_files() -> None:
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    from kedro_mlops.cli import add_ci_files  # noqa: PLC0415
+    from kedro_mlops.errors import KedroMlopsError  # noqa: PLC0415
+
+    project = Path.cwd()
+    project_metadata = bootstrap_project(project)
+    try:
+        add_ci_files(project, project_metadata.project_name, CI)
+    except KedroMlopsError as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        sys.exit(1)
+
+
+install_note()
+ci_files()

@@ -1,20 +1,20 @@
 """Refuse project names that would not give an importable Python package, and unknown `ci`
-choices, before anything is written."""
+choices, before anything is written.
 
-import keyword
+`kedro new --starter=mlops` checks the name before cookiecutter runs (kedro-mlops' CLI hook);
+this covers cookiecutter used on the template directly.
+"""
+
 import sys
 
 from kedro_mlops.cicd import CHOICES
+from kedro_mlops.names import project_name_problem
 
-PROJECT_NAME = "{{ cookiecutter.project_name }}"
-PACKAGE = "{{ cookiecutter.python_package }}"
 CI = "{{ cookiecutter.ci }}"
+PROBLEM = project_name_problem("{{ cookiecutter.project_name }}")
 
-if not PACKAGE.isidentifier() or keyword.iskeyword(PACKAGE):
-    sys.stderr.write(
-        f"Invalid project name {PROJECT_NAME!r}: it gives the Python package name {PACKAGE!r}, "
-        "which cannot be imported. Use a name that starts with a letter, e.g. 'Churn Demo'.\n"
-    )
+if PROBLEM:
+    sys.stderr.write(PROBLEM + "\n")
     sys.exit(1)
 
 if CI.strip().lower() not in CHOICES:

@@ -76,3 +76,22 @@ def test_pipeline_runs_in_memory(raw_sample, params):
     assert 0 < len(reference) + len(test) <= len(raw_sample)
     assert len(reference) > len(test)
     assert params["dataset"]["target"] in reference.columns
+
+
+def test_a_zero_denominator_is_counted(raw_sample, params, caplog):
+    ratios = params["features"].get("ratios") or {}
+    if not ratios:
+        pytest.skip("no ratio configured")
+    name, (_numerator, denominator) = next(iter(ratios.items()))
+    data = clean_data(raw_sample, params["dataset"]).copy()
+    data.loc[:4, denominator] = 0
+    zeros = int((data[denominator] == 0).sum())
+    with caplog.at_level("WARNING"):
+        features = build_features(data, params["dataset"], params["features"])
+    assert features.loc[:4, name].isna().all()
+    assert f"{denominator} is 0 in {zeros} of {len(data)} rows" in caplog.text
+
+
+def test_validate_refuses_a_file_without_rows(raw_sample, params):
+    with pytest.raises(DataValidationError, match="the file has no rows"):
+        validate_data(raw_sample.iloc[:0], params["dataset"], params["validation"])

@@ -8,9 +8,11 @@ from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
     split_data,
 )
 from {{ cookiecutter.python_package }}.pipelines.data_science.nodes import (
+    ParameterError,
     describe_model,
     evaluate_model,
     make_estimator,
+    summarise_search,
     train_model,
 )
 
@@ -37,7 +39,11 @@ def splits(raw_sample, params):
 def test_train_and_evaluate(splits, params):
     train, test = splits
     dataset, features = params["dataset"], params["features"]
-    model = train_model(train, dataset, features, params["model"])
+    model, search = train_model(
+        train, dataset, features, {**params["model"], "search": {}}
+    )
+    assert search.empty
+    assert summarise_search(search, params["model"]) == ({}, {})
     metrics, confusion, roc = evaluate_model(model, test, dataset, features)
     assert set(metrics) == METRICS
     assert 0.5 < metrics["roc_auc"]["value"] <= 1.0  # better than chance
@@ -59,10 +65,21 @@ def test_search_picks_from_the_grid(splits, params):
     }
     model_params = {**params["model"], "search": search}
     model_params["estimator"] = "sklearn.ensemble.HistGradientBoostingClassifier"
-    model = train_model(train, params["dataset"], params["features"], model_params)
-    assert model.named_steps["classifier"].max_iter in (20, 30)
+    model, results = train_model(
+        train, params["dataset"], params["features"], model_params
+    )
+    chosen = model.named_steps["classifier"].max_iter
+    assert chosen in (20, 30)
+    # every candidate, best first, and the chosen one is the model's
+    assert len(results) == 2
+    assert list(results["rank_test_score"]) == sorted(results["rank_test_score"])
+    best, metrics = summarise_search(results, model_params)
+    assert best == {"max_iter": chosen}
+    (name,) = metrics
+    assert name == "search_best_roc_auc"
+    assert metrics[name]["value"] == results["mean_test_score"].max()
 
 
 def test_unknown_estimator_is_named():
-    with pytest.raises(ValueError, match="sklearn.nope.Model"):
+    with pytest.raises(ParameterError, match="sklearn.nope.Model"):
         make_estimator({"estimator": "sklearn.nope.Model"})

@@ -5,6 +5,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
+    ROW_COLUMN,
     DataValidationError,
     build_features,
     clean_data,
@@ -21,7 +22,7 @@ from {{ cookiecutter.python_package }}.pipelines.serving.nodes import prepare_ba
 def trained(raw_sample, params):
     dataset, features = params["dataset"], params["features"]
     train = build_features(clean_data(raw_sample, dataset), dataset, features)
-    model = train_model(train, dataset, features, params["model"])
+    model, _search = train_model(train, dataset, features, params["model"])
     return model, describe_model(model, train, dataset)
 
 
@@ -39,7 +40,10 @@ def test_serving_scores_every_row(trained, batch_sample, params):
     SequentialRunner().run(create_pipeline(), catalog)
     predictions = catalog.load("predictions")
     id_column = params["dataset"]["id_column"]
-    assert list(predictions[id_column]) == list(batch_sample[id_column])
+    if id_column:
+        assert list(predictions[id_column]) == list(batch_sample[id_column])
+    else:  # rows are identified by their position in the batch
+        assert list(predictions[ROW_COLUMN]) == list(range(len(batch_sample)))
     assert predictions["probability"].between(0, 1).all()
     assert set(predictions["prediction"]) <= {
         info["positive_class"],
@@ -53,6 +57,16 @@ def test_batch_without_a_feature_is_refused(batch_sample, params):
     with pytest.raises(DataValidationError, match=f"'{column}'"):
         prepare_batch(
             batch_sample.drop(columns=column),
+            params["dataset"],
+            params["features"],
+            params["serving"],
+        )
+
+
+def test_batch_without_rows_is_refused(batch_sample, params):
+    with pytest.raises(DataValidationError, match="the file has no rows"):
+        prepare_batch(
+            batch_sample.iloc[:0],
             params["dataset"],
             params["features"],
             params["serving"],

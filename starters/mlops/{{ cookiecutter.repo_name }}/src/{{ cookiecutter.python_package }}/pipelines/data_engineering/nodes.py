@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+logger = logging.getLogger(__name__)
+
+# with no ``dataset.id_column``, rows are identified by their position in the batch (0, 1, ...)
+ROW_COLUMN = "row"
+
 
 class DataValidationError(ValueError):
-    """The data does not match what ``conf/`` says it should look like."""
+    """The data does not match what ``conf/`` says it should look like.
+
+    ``exit_code`` 2 (bad input): ``kedro run`` ends with the message and the node, without a
+    traceback (kept in info.log).
+    """
+
+    exit_code = 2
+
+
+def id_columns(dataset: dict[str, Any]) -> list[str]:
+    """The ID column, when ``dataset.id_column`` names one."""
+    return [dataset["id_column"]] if dataset.get("id_column") else []
+
+
+def check_rows(data: pd.DataFrame, source: str) -> None:
+    """Raise if the file has a header but no rows."""
+    if data.empty:
+        raise DataValidationError(f"{source}: the file has no rows")
 
 
 def feature_columns(dataset: dict[str, Any], features: dict[str, Any]) -> list[str]:
@@ -76,12 +99,11 @@ def validate_data(
     target = dataset["target"]
     numeric = list(dataset["numeric_features"])
     categorical = list(dataset["categorical_features"])
-    required = [dataset["id_column"], target, *numeric, *categorical]
+    required = [*id_columns(dataset), target, *numeric, *categorical]
     if dataset.get("timestamp_column"):
         required.append(dataset["timestamp_column"])
     check_columns(data, required, source)
-    if data.empty:
-        raise DataValidationError(f"{source}: the file has no rows")
+    check_rows(data, source)
     check_numeric(data, numeric, source)
 
     labels = data[target].dropna().astype(str)
@@ -121,11 +143,11 @@ def validate_data(
 
 
 def clean_data(data: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """Drop unlabelled and duplicate rows and normalise column types."""
+    """Drop unlabelled rows and rows repeating an ID, and normalise column types."""
     target = dataset["target"]
-    clean = data.dropna(subset=[target]).drop_duplicates(
-        subset=[dataset["id_column"]], keep="last"
-    )
+    clean = data.dropna(subset=[target])
+    if id_columns(dataset):  # without IDs, equal rows may be different people
+        clean = clean.drop_duplicates(subset=id_columns(dataset), keep="last")
     clean = normalise_types(clean, dataset)
     clean[target] = clean[target].astype(str)
     return clean.reset_index(drop=True)
@@ -148,7 +170,11 @@ def normalise_types(data: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame
 def build_features(
     data: pd.DataFrame, dataset: dict[str, Any], features: dict[str, Any]
 ) -> pd.DataFrame:
-    """Add the configured derived features (timestamp parts, ratios)."""
+    """Add the configured derived features (timestamp parts, ratios).
+
+    A ratio is missing where its denominator is 0 or missing (a warning says in how many rows);
+    the model's numeric imputer fills it with the training median.
+    """
     data = data.copy()
     timestamp = dataset.get("timestamp_column")
     if timestamp:
@@ -156,8 +182,20 @@ def build_features(
         for part in features.get("timestamp_parts") or []:
             data[f"{timestamp}_{part}"] = getattr(stamps.dt, part).astype("float64")
     for name, (numerator, denominator) in (features.get("ratios") or {}).items():
-        denominator_values = data[denominator].astype("float64").replace(0, np.nan)
-        data[name] = data[numerator].astype("float64") / denominator_values
+        denominator_values = data[denominator].astype("float64")
+        zeros = int((denominator_values == 0).sum())
+        if zeros:
+            logger.warning(
+                "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there "
+                "(the model's imputer fills it with the training median)",
+                name,
+                denominator,
+                zeros,
+                len(data),
+            )
+        data[name] = data[numerator].astype("float64") / denominator_values.replace(
+            0, np.nan
+        )
     return data
 
 
@@ -179,7 +217,7 @@ def snapshot_reference(
     train: pd.DataFrame, dataset: dict[str, Any], features: dict[str, Any]
 ) -> pd.DataFrame:
     """The training features and target as the model saw them, for drift monitoring."""
-    columns = [dataset["id_column"]]
+    columns = id_columns(dataset)
     if dataset.get("timestamp_column"):
         columns.append(dataset["timestamp_column"])
     columns += feature_columns(dataset, features) + [dataset["target"]]

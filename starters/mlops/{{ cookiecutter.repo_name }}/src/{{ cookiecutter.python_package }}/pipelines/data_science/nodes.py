@@ -6,7 +6,7 @@ import hashlib
 import importlib
 import pickle
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..data_engineering.nodes import feature_columns, numeric_feature_columns
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+# the columns of the search results table besides the parameters (scikit-learn's names)
+SEARCH_SCORES = ["mean_test_score", "std_test_score", "rank_test_score"]
+
+
+class ParameterError(ValueError):
+    """A parameter of ``conf/`` cannot be used. ``exit_code`` 2 (bad input): ``kedro run``
+    ends with the message and the node, without a traceback (kept in info.log)."""
+
+    exit_code = 2
 
 
 def model_input(
@@ -43,7 +50,7 @@ def make_estimator(model: dict[str, Any]) -> Any:
     try:
         estimator_class = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(
+        raise ParameterError(
             f"model.estimator {path!r} in conf/base/parameters_data_science.yml cannot be "
             f"imported: {exc}"
         ) from exc
@@ -94,14 +101,20 @@ def train_model(
     dataset: dict[str, Any],
     features: dict[str, Any],
     model: dict[str, Any],
-) -> Pipeline:
-    """Fit the pipeline, through a cross-validated search when ``model.search.enabled``."""
+) -> tuple[Pipeline, pd.DataFrame]:
+    """Fit the pipeline, through a cross-validated search when ``model.search.enabled``.
+
+    Returns:
+        The fitted pipeline and the search results: one row per candidate (its parameters,
+        mean and standard deviation of the cross-validated score, rank), best first; no rows
+        without a search.
+    """
     x_train = model_input(train, dataset, features)
     y_train = train[dataset["target"]].astype(str)
     pipeline = make_pipeline(dataset, features, model)
     search = model.get("search") or {}
     if not search.get("enabled", False):
-        return pipeline.fit(x_train, y_train)
+        return pipeline.fit(x_train, y_train), pd.DataFrame(columns=SEARCH_SCORES)
 
     grid = {
         f"classifier__{name}": values
@@ -124,13 +137,47 @@ def train_model(
             **common,
         )
     else:
-        raise ValueError(
+        raise ParameterError(
             f"model.search.method must be 'grid' or 'random', got {method!r}"
         )
     # roc_auc and friends need to know which label is positive
     y_binary = (y_train == str(dataset["positive_class"])).astype(int)
     searcher.fit(x_train, y_binary)
-    return pipeline.set_params(**searcher.best_params_).fit(x_train, y_train)
+    fitted = pipeline.set_params(**searcher.best_params_).fit(x_train, y_train)
+    return fitted, search_table(searcher.cv_results_)
+
+
+def search_table(cv_results: dict[str, Any]) -> pd.DataFrame:
+    """A search's candidates, best first: one column per parameter, then the scores."""
+    table = pd.DataFrame(cv_results)
+    names = [c for c in table.columns if c.startswith("param_classifier__")]
+    table = table[names + SEARCH_SCORES].rename(
+        columns={c: c.removeprefix("param_classifier__") for c in names}
+    )
+    return table.sort_values("rank_test_score", kind="stable").reset_index(drop=True)
+
+
+def summarise_search(
+    results: pd.DataFrame, model: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """The chosen parameters and the best cross-validated score of a search (empty without
+    one), for the run: parameters ``best.<name>``, metric ``search_best_<scoring>``."""
+    if results.empty:
+        return {}, {}
+    # column by column: a row of the table would turn every value into a float
+    chosen = {
+        name: _plain(results[name].iloc[0])
+        for name in results.columns
+        if name not in SEARCH_SCORES
+    }
+    scoring = (model.get("search") or {}).get("scoring", "roc_auc")
+    score = float(results["mean_test_score"].iloc[0])
+    return chosen, {f"search_best_{scoring}": {"value": score, "step": 0}}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (what the parameters YAML would hold)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def describe_model(
@@ -164,11 +211,12 @@ def evaluate_model(
     test: pd.DataFrame,
     dataset: dict[str, Any],
     features: dict[str, Any],
-) -> tuple[dict[str, dict[str, float]], Figure, Figure]:
+) -> tuple[dict[str, dict[str, float]], Any, Any]:
     """Metrics on the test split, a confusion matrix and a ROC curve.
 
     Returns:
-        Metrics in kedro-mlflow's ``{name: {"value": v, "step": 0}}`` form and two figures.
+        Metrics in kedro-mlflow's ``{name: {"value": v, "step": 0}}`` form and two
+        matplotlib figures (typed ``Any``: matplotlib is imported only when plotting).
     """
     positive = str(dataset["positive_class"])
     y_true = (test[dataset["target"]].astype(str) == positive).astype(int)

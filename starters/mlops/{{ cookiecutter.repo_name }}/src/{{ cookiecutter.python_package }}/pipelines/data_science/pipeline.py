@@ -2,17 +2,26 @@
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import describe_model, evaluate_model, train_model
+from .nodes import describe_model, evaluate_model, summarise_search, train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    # imported here: the serving nodes import this package's nodes
+    from ..serving.nodes import predict  # noqa: PLC0415
+
     return Pipeline(
         [
             node(
                 train_model,
                 ["train_set", "params:dataset", "params:features", "params:model"],
-                "model",
+                ["model", "search_results"],
                 name="train_model",
+            ),
+            node(
+                summarise_search,
+                ["search_results", "params:model"],
+                ["search_params", "search_metrics"],
+                name="summarise_search",
             ),
             node(
                 describe_model,
@@ -25,6 +34,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["model", "test_set", "params:dataset", "params:features"],
                 ["evaluation_metrics", "confusion_matrix", "roc_curve"],
                 name="evaluate_model",
+            ),
+            # the model's outputs on the test split, as the serving pipeline makes them: the
+            # reference of prediction drift (same model, same threshold, unseen rows)
+            node(
+                predict,
+                [
+                    "model",
+                    "model_info",
+                    "test_set",
+                    "params:dataset",
+                    "params:features",
+                    "params:serving",
+                ],
+                "reference_predictions",
+                name="predict_reference",
             ),
         ]
     )

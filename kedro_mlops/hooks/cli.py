@@ -1,0 +1,249 @@
+"""Around every ``kedro`` command: what the user sees when something is wrong, and nothing else.
+
+- ``on_kedro_start`` (entry point ``kedro.init``, before the plugins load) and
+  ``known_warnings_dropped`` (around kedro-mlflow's model logging): warnings of the pinned stack
+  that no user can act on are filtered where they are raised (message, category and module
+  named), never all warnings.
+- ``CliHooks`` (entry point ``kedro.cli_hooks``): ``kedro new --starter=mlops`` refuses a name that
+  gives no importable package before cookiecutter runs; a ``kedro run`` stopped by an error the
+  user can fix (an exception with an ``exit_code``, e.g. the starter's ``DataValidationError``)
+  ends with the message and the node in a few lines, the traceback going to the log file.
+- ``NodeErrorHook`` (entry point ``kedro.hooks``): remembers which node raised, in any process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from kedro.framework.cli.hooks import cli_hook_impl
+from kedro.framework.hooks import hook_impl
+
+from kedro_mlops.errors import EXIT_INPUT
+from kedro_mlops.names import project_name_problem
+from kedro_mlops.starters import ALIAS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from kedro.framework.startup import ProjectMetadata
+    from kedro.pipeline.node import Node
+
+logger = logging.getLogger(__name__)
+
+# (message regex, category, module regex of the code that warns): raised by the pinned stack, on
+# every command or every training run, about nothing a project can change
+KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    # kedro 1.7's OmegaConfigLoader and kedro-mlflow 2.0 call OmegaConf's deprecated name
+    (
+        r"register_new_resolver\(\) is deprecated",
+        UserWarning,
+        r"kedro\.config\.omegaconf_config|kedro_mlflow\.",
+    ),
+    # kedro-mlflow's KedroPipelineModel has no type hints on `predict`; MLflow checks the class
+    # when it is defined, under its own "once" filter (only a quiet import avoids it)
+    (r".*Add type hints to the `predict` method", UserWarning, r"mlflow\.pyfunc\.utils"),
+    # kedro-mlflow logs the pipeline model with a signature inferred from the batch and no input
+    # example: hints about how to log models, which kedro-mlflow decides
+    (r"\s*Hint: Inferred schema contains integer column", UserWarning, r"mlflow\.types"),
+    (r".*An input example was not provided when logging", UserWarning, r"mlflow\.pyfunc"),
+)
+# (logger, message start): MLflow's advice to kedro-mlflow, logged when it logs the model
+KNOWN_LOG_RECORDS: tuple[tuple[str, str], ...] = (
+    ("mlflow.pyfunc", "Passing a Python object as `python_model`"),
+)
+# imported quietly at start in a project, where kedro loads them anyway (kedro-mlflow's commands)
+QUIET_IMPORTS = ("kedro_mlflow.mlflow",)
+# `kedro mlops ...`: the group of kedro-mlops' commands
+COMMAND_GROUP = "mlops"
+# the node that raised, recorded on the exception (it survives the trip from a worker process)
+NODE_ATTRIBUTE = "_kedro_mlops_node"
+
+
+def on_kedro_start() -> None:
+    """The ``kedro.init`` entry point: filter ``KNOWN_WARNINGS`` where they are raised."""
+    for message, category, module in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+    from kedro.utils import find_kedro_project  # noqa: PLC0415
+
+    if find_kedro_project(Path.cwd()) is not None:
+        for name in QUIET_IMPORTS:
+            with known_warnings_dropped():
+                try:
+                    importlib.import_module(name)
+                except ImportError:
+                    continue
+
+
+@contextlib.contextmanager
+def known_warnings_dropped() -> Iterator[None]:
+    """Around a call of the pinned stack: drop ``KNOWN_WARNINGS`` and ``KNOWN_LOG_RECORDS`` it
+    raises (even under the library's own warning filters) and raise every other warning again."""
+    record_filter = _KnownRecords()
+    loggers = [logging.getLogger(name) for name in dict.fromkeys(n for n, _ in KNOWN_LOG_RECORDS)]
+    for named in loggers:
+        named.addFilter(record_filter)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:
+        for named in loggers:
+            named.removeFilter(record_filter)
+    for item in caught:
+        if not known_warning(item):
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def known_warning(item: warnings.WarningMessage) -> bool:
+    """Whether a recorded warning is one of ``KNOWN_WARNINGS``."""
+    text = str(item.message)
+    return any(
+        issubclass(item.category, category) and re.match(message, text)
+        for message, category, _module in KNOWN_WARNINGS
+    )
+
+
+class _KnownRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not any(
+            record.name == name and text.startswith(start) for name, start in KNOWN_LOG_RECORDS
+        )
+
+
+def user_error_code(error: BaseException) -> int | None:
+    """The exit code an error says it deserves (its class's integer ``exit_code``), if any.
+
+    Errors the user fixes in ``conf/`` or ``data/`` carry one (the starter's
+    ``DataValidationError``: 2); a bug in a node does not, and keeps its traceback.
+    """
+    code = getattr(type(error), "exit_code", None)
+    return code if isinstance(code, int) and not isinstance(code, bool) and code > 0 else None
+
+
+def short_failure(error: BaseException, log_files: list[str]) -> str:
+    """The lines printed for a run stopped by ``error`` (its message, the node, the log file)."""
+    node = getattr(error, NODE_ATTRIBUTE, None)
+    where = f"Node {node!r} failed: " if node else ""
+    trace = f"\nThe traceback is in {', '.join(log_files)}." if log_files else ""
+    return f"Error: {where}{error}{trace}"
+
+
+class CliHooks:
+    """kedro-mlops' CLI hooks (one instance, registered by entry point)."""
+
+    @cli_hook_impl
+    def before_command_run(
+        self, project_metadata: ProjectMetadata | None, command_args: list[str]
+    ) -> None:
+        if command_args[:1] == ["new"]:
+            _check_new_project_name(command_args[1:])
+
+    @cli_hook_impl
+    def after_command_run(
+        self, project_metadata: ProjectMetadata | None, command_args: list[str], exit_code: int
+    ) -> None:
+        """Kedro calls this while handling the exception that ended the command, then re-raises
+        it: for an error the user can fix, end here instead, without the traceback."""
+        error = sys.exc_info()[1]
+        if command_args[:1] != ["run"] or not isinstance(error, Exception):
+            return
+        code = user_error_code(error)
+        if code is None:
+            return
+        files = _log_to_files(error)
+        click.echo(short_failure(error, files), err=True)
+        raise SystemExit(code)
+
+
+class NodeErrorHook:
+    """Records the failing node's name on the exception (a project hook)."""
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Node) -> None:
+        try:
+            setattr(error, NODE_ATTRIBUTE, node.name)
+        except AttributeError:  # an exception type without a __dict__: no name then
+            pass
+
+
+def _check_new_project_name(args: list[str]) -> None:
+    """``kedro new --starter=mlops``: the same name check as the starter's pre-generation hook,
+    before cookiecutter runs (whose failure would end in a long traceback)."""
+    from kedro.framework.cli.starters import new  # noqa: PLC0415 - only for `kedro new`
+
+    try:
+        context = new.make_context("new", list(args), resilient_parsing=True)
+    except click.ClickException:
+        return  # kedro reports its own usage errors
+    params = context.params
+    if params.get("starter_alias") != ALIAS:
+        return
+    name = params.get("project_name") or _config_project_name(params.get("config_path"))
+    problem = project_name_problem(name) if name else None
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _config_project_name(path: str | None) -> str | None:
+    if not path:
+        return None
+    import yaml  # noqa: PLC0415
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            config = yaml.safe_load(file)
+    except (OSError, yaml.YAMLError):
+        return None  # kedro reports an unreadable config file itself
+    name = config.get("project_name") if isinstance(config, dict) else None
+    return str(name) if name else None
+
+
+def _log_to_files(error: Exception) -> list[str]:
+    """Write ``error`` with its traceback to the file handlers of the logging configuration
+    (the console shows the short form); returns their file names."""
+    handlers = [
+        handler
+        for handler in _all_handlers()
+        if isinstance(handler, logging.FileHandler) and handler.level <= logging.ERROR
+    ]
+    if not handlers:
+        return []
+    record = logger.makeRecord(
+        logger.name,
+        logging.ERROR,
+        __file__,
+        0,
+        "kedro run failed: %s",
+        (error,),
+        (type(error), error, error.__traceback__),
+    )
+    for handler in handlers:
+        handler.handle(record)
+    return sorted({_short_path(handler.baseFilename) for handler in handlers})
+
+
+def _all_handlers() -> list[logging.Handler]:
+    found: list[logging.Handler] = list(logging.getLogger().handlers)
+    for item in list(logging.Logger.manager.loggerDict.values()):
+        found.extend(getattr(item, "handlers", []))
+    return list(dict.fromkeys(found))
+
+
+def _short_path(path: str) -> str:
+    import os  # noqa: PLC0415
+
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+cli_hooks = CliHooks()
+node_error_hook = NodeErrorHook()

@@ -1,0 +1,61 @@
+"""The worker process a `kedro run` checks drift in gives what the same check gives in-process."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import yaml
+
+from kedro_mlops.config import DEFAULT_DRIFT_SHARE, DriftCheckConfig
+from kedro_mlops.monitoring import Methods
+from kedro_mlops.monitoring.background import CheckWorker
+from kedro_mlops.monitoring.check import CheckResult, feature_verdicts
+from kedro_mlops.starters import project_template_dir
+from tests.monitoring.conftest import KINDS, frames
+
+
+def verdicts(result: CheckResult) -> list[dict]:
+    return [asdict(column) for column in result.columns]
+
+
+def test_the_worker_gives_the_in_process_verdicts_and_report(tmp_path):
+    reference, current = frames(3000, 2000)
+    arguments = {
+        "methods": Methods(),
+        "drift_share": 0.3,
+        "min_rows": 10,
+        "explicit": frozenset(KINDS),
+        "names": ("reference", "current"),
+        "html_max_rows": 1000,
+    }
+    here = feature_verdicts(
+        "batch", reference, current, dict(KINDS), html_path=tmp_path / "a.html", **arguments
+    )
+    worker = CheckWorker()
+    try:
+        future = worker.submit(
+            feature_verdicts,
+            "batch",
+            reference,
+            current,
+            dict(KINDS),
+            html_path=tmp_path / "b.html",
+            **arguments,
+        )
+        there = future.result(timeout=300)
+    finally:
+        worker.shutdown()
+    assert there.status == here.status == "drift"
+    assert verdicts(there) == verdicts(here)
+    assert (there.drift_share, there.skipped, there.rows) == (here.drift_share, {}, here.rows)
+    assert (here.report, there.report) == ("a.html", "b.html")
+    assert (tmp_path / "b.html").stat().st_size > 100_000
+
+
+def test_one_drift_share_default_everywhere():
+    starter = yaml.safe_load((project_template_dir() / "conf" / "base" / "mlops.yml").read_text())
+    shipped = {check["drift_share"] for check in starter["monitoring"]["checks"]}
+    assert shipped == {DEFAULT_DRIFT_SHARE}
+    # a check overridden in conf/local without drift_share, and the CLI's file mode
+    assert DriftCheckConfig(name="x", reference="a", current="b").drift_share == shipped.pop()
+    assert CheckResult(name="x", status="no_drift").threshold_share == DEFAULT_DRIFT_SHARE
