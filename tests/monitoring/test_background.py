@@ -15,7 +15,12 @@ from tests.monitoring.conftest import KINDS, frames
 
 
 def verdicts(result: CheckResult) -> list[dict]:
-    return [asdict(column) for column in result.columns]
+    """Each column's verdict; scores to 12 digits (another process may sum in another order)."""
+    rows = [asdict(column) for column in result.columns]
+    return [
+        {**row, "score": round(row["score"], 12)} if row.get("score") is not None else row
+        for row in rows
+    ]
 
 
 def test_the_worker_gives_the_in_process_verdicts_and_report(tmp_path):
