@@ -134,7 +134,12 @@ class MonitoringHook:
             self._run_id = active_run_id()  # kedro-mlflow ends the run in its own hook
             for run in self._runs:
                 self._advance(run, final=True)
-        result = yield
+        try:
+            result = yield
+        except BaseException:  # another hook failed: no check to report, no worker left behind
+            self._runs = []
+            self._stop_worker(cancel=True)
+            raise
         runs, self._runs = self._runs, []
         try:
             # metric names carry the check's name only when several checks log into the run

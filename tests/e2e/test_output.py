@@ -112,7 +112,7 @@ def test_the_readme_says_where_kedro_mlops_is_installed_from(venv, project):
         "print(local_source(metadata.distribution('kedro-mlops')))",
         cwd=project,
     ).stdout.strip()
-    assert where.endswith(".whl")  # the e2e environment installs kedro-mlops from its wheel
+    assert where not in ("", "None")  # e2e environments install kedro-mlops from its wheel or tree
     readme = (project / "README.md").read_text()
     install = f'pip install "{where}"'
     assert f"{install}   # kedro-mlops, from where it was installed" in readme

@@ -143,7 +143,7 @@ def test_gate_models_promote_and_serving_from_the_registry(venv, git_project):
     train = ["kedro", "run", "--pipelines", "data_science"]
     replaced = venv.ok(*train, cwd=path, offline=True)
     note = f"replaced a manually promoted champion v{version}"
-    assert note in " ".join(replaced.stderr.split())
+    assert note in " ".join((replaced.stdout + replaced.stderr).split())
     better = runs_of(client)[-1]
     assert better.data.tags["mlops.gate.decision"] == "champion"
     assert better.data.tags["mlops.gate.replaced"] == note
