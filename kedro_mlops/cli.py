@@ -688,6 +688,7 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         if name != "__default__" and not hasattr(pipeline, "inference")
     }
     validate_pipeline, validate = validation_nodes(plain)
+    produced = {name for pipeline in registry.values() for name in pipeline.all_outputs()}
     return CiProject(
         project_name=project_name,
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -698,7 +699,10 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         context_dir=config.packaging.output,
         validate_pipeline=validate_pipeline,
         validate_nodes=validate,
-        monitor_checks=tuple(check.name for check in config.monitoring.checks),
+        # CT checks what its pipelines write (served_traffic exists only where a server logs)
+        monitor_checks=tuple(
+            check.name for check in config.monitoring.checks if check.current in produced
+        ),
     )
 
 
