@@ -50,7 +50,7 @@ def resolve_model_uri(client: MlflowClient, model_uri: str) -> dict[str, str]:
     except MlflowException as exc:
         raise ModelSourceError(
             f"model URI {model_uri!r} does not resolve at {client.tracking_uri}: "
-            f"{exc.message}. `kedro mlops models` lists the versions and aliases."
+            f"{exc.message.rstrip('.')}. `kedro mlops models` lists the versions and aliases."
         ) from None
     resolved.update(
         registered_model=name, registered_version=str(version.version), run_id=version.run_id or ""

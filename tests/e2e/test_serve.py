@@ -264,10 +264,12 @@ def test_the_champion_moves_mid_load(server, venv):
 
 
 def short_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The whole stderr of a failed command: one error line, no traceback anywhere."""
+    """The error of a failed command: stderr ends with it, the one ``Error:`` line, and holds no
+    traceback (Kedro's own INFO log lines, which go to stderr, may come before it)."""
     assert "Traceback" not in result.stdout + result.stderr
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ")
+    lines = result.stderr.strip().splitlines()
+    (line,) = [text for text in lines if text.startswith("Error: ")]
+    assert lines[-1] == line
     return line
 
 
