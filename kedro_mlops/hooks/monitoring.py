@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,11 +142,15 @@ class MonitoringHook:
             self._stop_worker(cancel=True)
             raise
         runs, self._runs = self._runs, []
+        waited = time.perf_counter()
         try:
             # metric names carry the check's name only when several checks log into the run
             failing = [self._finish(run, prefixed=len(runs) > 1) for run in runs]
         finally:
             self._stop_worker(cancel=False)
+        logger.debug(
+            "kedro-mlops: the run waited %.2f s for its drift checks", time.perf_counter() - waited
+        )
         failing = [reason for reason in failing if reason]
         if failing:
             raise DriftPolicyError(
@@ -201,6 +206,7 @@ class MonitoringHook:
 
         check, monitoring = run.check, self.config.monitoring  # type: ignore[union-attr]
         plan = plan_features(check, run.frames["reference"], self._features())
+        logger.debug("kedro-mlops: drift check %r: feature part handed over", check.name)
         run.features = self._worker.submit(  # type: ignore[union-attr]
             feature_verdicts,
             check.name,
