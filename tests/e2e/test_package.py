@@ -170,7 +170,7 @@ def test_images_built_and_run_with_podman(venv, packaged, tmp_path):  # noqa: PL
         ran = _run_image(images["data_science"], data, store)
         assert ran.returncode == 0, output_of(ran)[-4000:]
         assert (data / "06_models" / "model.pkl").is_file()
-        assert not (data / "07_model_output").exists()
+        assert not (data / "07_model_output" / "predictions.csv").exists()  # no scoring yet
         assert list(store.rglob("MLmodel")), "the model is logged into the mounted store"
 
         ran = _run_image(images["serving"], data, store)
