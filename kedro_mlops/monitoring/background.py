@@ -10,9 +10,7 @@ Verdicts and reports are exactly those of a check run in the same process.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +44,6 @@ def start_method() -> str:
     return "spawn"
 
 
-NICENESS = 10
 # what a check imports: Evidently's statistical tests and its report
 WARM_UP_MODULES = (
     "evidently.legacy.calculations.stattests",
@@ -57,11 +54,8 @@ WARM_UP_MODULES = (
 
 
 def warm_up() -> None:
-    """Lower the worker's priority (the pipeline's nodes come first; the run waits for the
-    checks only at its end, when nothing else runs) and import what a check uses."""
+    """Import what a check uses, once per worker, before any check arrives."""
     import importlib  # noqa: PLC0415
 
-    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no nice() on Windows
-        os.nice(NICENESS)
     for module in WARM_UP_MODULES:
         importlib.import_module(module)
