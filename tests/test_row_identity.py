@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -39,8 +40,8 @@ def test_the_starter_names_the_position_column_as_serving_does():
 
 def test_requests_scored_together_number_their_own_rows():
     first, second, third = [{"x": 1.0}, {"x": 2.0}], [{"x": 3.0}], [{"x": 4.0}, {"x": 5.0}]
-    parts = score_jobs(model(), [first, second, third])
-    assert parts == [
+    texts = score_jobs(model(), [(first, ()), (second, ()), (third, ())])
+    assert [json.loads(text) for text in texts] == [
         [{"row": 0, "doubled": 2.0}, {"row": 1, "doubled": 4.0}],
         [{"row": 0, "doubled": 6.0}],
         [{"row": 0, "doubled": 8.0}, {"row": 1, "doubled": 10.0}],
@@ -50,5 +51,5 @@ def test_requests_scored_together_number_their_own_rows():
 def test_an_id_column_is_left_as_it_is():
     with_id = model()
     with_id.schema = build_schema({"id_column": "row", "numeric_features": ["x"]})
-    parts = score_jobs(with_id, [[{"row": 7, "x": 1.0}], [{"row": 9, "x": 2.0}]])
-    assert [part[0]["row"] for part in parts] == [0, 1]  # the pipeline's own values
+    texts = score_jobs(with_id, [([{"row": 7, "x": 1.0}], ()), ([{"row": 9, "x": 2.0}], ())])
+    assert [json.loads(text)[0]["row"] for text in texts] == [0, 1]  # the pipeline's own values

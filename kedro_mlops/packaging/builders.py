@@ -227,6 +227,12 @@ def find_builder(requested: str) -> Builder:
     return builder
 
 
+def needs_dependency_image(deps_image: str | None, images: list[ImageSpec]) -> bool:
+    """Whether a build of ``images`` needs the dependency image: the serving image has a venv of
+    its own, so only a build of serving images alone goes without (no images: the deps only)."""
+    return bool(deps_image) and not (images and all(image.server for image in images))
+
+
 def build_images(
     builder: Builder,
     context: Path,
@@ -254,7 +260,7 @@ def build_images(
             echo("kedro-mlops: buildah keeps no image cache file: the cache directory is unused.")
         else:
             archive = cache_dir / archive_name(deps_image)
-    needs_deps = bool(deps_image) and any(not image.server for image in images)  # serve: own venv
+    needs_deps = needs_dependency_image(deps_image, images)
     if needs_deps:
         if image_exists(builder, deps_image):
             reused = True

@@ -141,7 +141,8 @@ def test_gate_models_promote_and_serving_from_the_registry(venv, git_project):
 
     # the hand-promoted (worse) champion is replaced by the next better model: said and tagged
     train = ["kedro", "run", "--pipelines", "data_science"]
-    replaced = venv.ok(*train, cwd=path, offline=True)
+    # wide enough that rich does not wrap the gate's line around its file name column
+    replaced = venv.ok(*train, cwd=path, offline=True, env={"COLUMNS": "1000"})
     note = f"replaced a manually promoted champion v{version}"
     assert note in " ".join((replaced.stdout + replaced.stderr).split())
     better = runs_of(client)[-1]

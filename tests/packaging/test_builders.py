@@ -12,12 +12,14 @@ from kedro_mlops.packaging.builders import (
     docker_probe_command,
     image_exists_command,
     load_command,
+    needs_dependency_image,
     push_command,
     run_streaming,
     save_command,
     tag_command,
 )
 from kedro_mlops.packaging.errors import BuildError, PackagingError
+from kedro_mlops.packaging.images import ImageSpec
 
 CTX = Path("/p/dist/mlops")
 
@@ -135,3 +137,21 @@ def test_cache_archive_commands(builder):
         builder, "save", "--output", str(archive), "bar-demo-deps:0123456789ab",
     ]  # fmt: skip
     assert load_command(builder, archive) == [builder, "load", "--input", str(archive)]
+
+
+PIPELINE = ImageSpec("serving", "p-serving", "ab")
+SERVER = ImageSpec("serve", "p-serve", "ab", http_port=8080, server=True)
+
+
+@pytest.mark.parametrize(
+    ("deps_image", "images", "expected"),
+    [
+        ("p-deps:ab", [PIPELINE], True),
+        ("p-deps:ab", [PIPELINE, SERVER], True),
+        ("p-deps:ab", [SERVER], False),  # the serving image has a venv of its own
+        ("p-deps:ab", [], True),  # the dependency image alone (CI's cache)
+        (None, [PIPELINE], False),
+    ],
+)
+def test_needs_dependency_image(deps_image, images, expected):
+    assert needs_dependency_image(deps_image, images) is expected
