@@ -5,7 +5,8 @@
   that no user can act on are filtered where they are raised (message, category and module
   named), never all warnings.
 - ``CliHooks`` (entry point ``kedro.cli_hooks``): ``kedro new --starter=mlops`` refuses a name that
-  gives no importable package before cookiecutter runs; a ``kedro run`` stopped by an error the
+  gives no importable package before cookiecutter runs; ``kedro run`` starts the drift worker
+  (``monitoring.background``) at once; a ``kedro run`` stopped by an error the
   user can fix (an exception with an ``exit_code``, e.g. the starter's ``DataValidationError``)
   ends with the message and the node in a few lines, the traceback going to the log file.
 - ``NodeErrorHook`` (entry point ``kedro.hooks``): remembers which node raised, in any process.
@@ -145,6 +146,11 @@ class CliHooks:
     ) -> None:
         if command_args[:1] == ["new"]:
             _check_new_project_name(command_args[1:])
+        elif command_args[:1] == ["run"] and project_metadata is not None:
+            # the drift worker imports Evidently while Kedro starts (single-threaded)
+            from kedro_mlops.monitoring.background import prestart  # noqa: PLC0415
+
+            prestart()
 
     @cli_hook_impl
     def after_command_run(
@@ -152,6 +158,10 @@ class CliHooks:
     ) -> None:
         """Kedro calls this while handling the exception that ended the command, then re-raises
         it: for an error the user can fix, end here instead, without the traceback."""
+        if command_args[:1] == ["run"]:
+            from kedro_mlops.monitoring.background import discard  # noqa: PLC0415
+
+            discard()  # a run that ended before its pipeline started
         error = sys.exc_info()[1]
         if command_args[:1] != ["run"] or not isinstance(error, Exception):
             return

@@ -94,11 +94,10 @@ class MonitoringHook:
         self._stop_worker(cancel=True)
         self._runs = []
         monitoring = self.config.monitoring if self.config else None
-        if monitoring is None or not monitoring.enabled:
-            return
+        checks = monitoring.checks if monitoring is not None and monitoring.enabled else []
         outputs = pipeline.all_outputs()
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        for check in monitoring.checks:
+        for check in checks:
             if check.current not in outputs:
                 continue
             datasets = check_datasets(check)
@@ -110,11 +109,13 @@ class MonitoringHook:
                     directory=self._output_dir() / check.name / stamp,
                 )
             )
-        if self._runs:
-            from kedro_mlops.monitoring.background import CheckWorker  # noqa: PLC0415
+        from kedro_mlops.monitoring import background  # noqa: PLC0415
 
-            self._catalog, self._pid = catalog, os.getpid()
-            self._worker = CheckWorker()
+        if not self._runs:
+            background.discard()  # started with `kedro run`, not needed by this pipeline
+            return
+        self._catalog, self._pid = catalog, os.getpid()
+        self._worker = background.claim()
 
     @hook_impl
     def after_node_run(self, node: Node, outputs: dict[str, Any]) -> None:

@@ -6,11 +6,21 @@ when the run starts and imports Evidently while the pipeline trains; each part o
 handed to it as soon as its data exists (the feature part as soon as the reference and the batch
 are ready, typically long before the model), and the run waits for the results at its end.
 Verdicts and reports are exactly those of a check run in the same process.
+
+``kedro run`` starts the worker even earlier, when the command starts (:func:`prestart`, from
+the CLI hook): Kedro's start-up (plugins, context, catalog, the MLflow run) is single-threaded,
+so the imports take the other core then instead of competing with training. The monitoring hook
+:func:`claim` s it when the pipeline has checks; otherwise it is stopped (:func:`discard`) without
+waiting for its imports.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import multiprocessing
+import os
+import signal
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,14 +36,54 @@ class CheckWorker:
 
     def __init__(self) -> None:
         context = multiprocessing.get_context(start_method())
-        self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=warm_up)
+        # the worker's pid, sent before its imports: a cancelled worker is stopped, not awaited
+        self._pids = context.SimpleQueue()
+        self._pool = ProcessPoolExecutor(
+            1, mp_context=context, initializer=warm_up, initargs=(self._pids,)
+        )
         self._pool.submit(int)  # start the process (and its imports) now
 
     def submit(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # noqa: ANN401
         return self._pool.submit(function, *args, **kwargs)
 
     def shutdown(self, *, cancel: bool = False) -> None:
+        """Wait for the submitted work; with ``cancel``, stop the process instead (its pending
+        results fail)."""
+        if cancel:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
         self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+    @functools.cached_property
+    def pid(self) -> int:
+        """The worker process's id (sent as soon as it starts)."""
+        return self._pids.get()
+
+
+_prestarted: CheckWorker | None = None
+
+
+def prestart() -> CheckWorker:
+    """Start a worker now, for a command that may check drift later (``kedro run``)."""
+    global _prestarted  # noqa: PLW0603 - one per process, like the command it serves
+    if _prestarted is None:
+        _prestarted = CheckWorker()
+    return _prestarted
+
+
+def claim() -> CheckWorker:
+    """The prestarted worker (it is then the caller's), or a new one."""
+    global _prestarted
+    worker, _prestarted = _prestarted, None
+    return worker or CheckWorker()
+
+
+def discard() -> None:
+    """Stop a prestarted worker that no pipeline claimed, without waiting for its imports."""
+    global _prestarted
+    worker, _prestarted = _prestarted, None
+    if worker is not None:
+        worker.shutdown(cancel=True)
 
 
 def start_method() -> str:
@@ -53,9 +103,12 @@ WARM_UP_MODULES = (
 )
 
 
-def warm_up() -> None:
-    """Import what a check uses, once per worker, before any check arrives."""
+def warm_up(pids: Any = None) -> None:  # noqa: ANN401 - a multiprocessing SimpleQueue
+    """Send this process's pid, then import what a check uses, before any check arrives."""
     import importlib  # noqa: PLC0415
+
+    if pids is not None:
+        pids.put(os.getpid())
 
     for module in WARM_UP_MODULES:
         importlib.import_module(module)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,3 +172,41 @@ def test_no_id_column_and_a_random_split_of_the_same_data(venv, project, tmp_pat
     assert "prediction stable" in output
     tests = venv.run("pytest", "-q", "-p", "no:cacheprovider", cwd=copy, offline=True)
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_a_grid_search_records_what_it_chose(venv, project, tmp_path):
+    copy = copy_project(project, tmp_path / "search", keep_outputs=True)
+
+    def search(params):
+        params["model"]["hyperparameters"].update(learning_rate=0.01, max_iter=60)
+        params["model"]["search"].update(
+            enabled=True, cv=2, param_grid={"learning_rate": [0.01, 0.3], "max_leaf_nodes": [7]}
+        )
+
+    edit_yaml(copy / "conf" / "base" / "parameters_data_science.yml", search)
+    venv.ok("kedro", "run", "--pipelines", "data_science", cwd=copy, offline=True)
+
+    client = mlflow.MlflowClient(f"sqlite:///{copy / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("bar_demo").experiment_id])
+    table = pd.read_csv(copy / "data" / "08_reporting" / "search_results.csv")
+    assert list(table.columns) == [
+        "learning_rate", "max_leaf_nodes", "mean_test_score", "std_test_score", "rank_test_score"
+    ]  # fmt: skip
+    assert sorted(table["learning_rate"]) == [0.01, 0.3]
+    best = table.iloc[0]
+    assert best["rank_test_score"] == 1
+    # the chosen values, not the starting ones, and the score they won with
+    assert run.data.params["best.learning_rate"] == str(best["learning_rate"])
+    assert run.data.params["best.max_leaf_nodes"] == "7"
+    assert run.data.metrics["search_best_roc_auc"] == pytest.approx(best["mean_test_score"])
+    logged = {item.path for item in client.list_artifacts(run.info.run_id, "search")}
+    assert logged == {"search/search_results.csv"}
+    # the saved model is fitted with the chosen values
+    fitted = venv.ok(
+        "python", "-c",
+        "import pickle, sys; sys.path.insert(0, 'src');"
+        "m = pickle.load(open('data/06_models/model.pkl', 'rb'));"
+        "print(m.get_params()['classifier__learning_rate'])",
+        cwd=copy, offline=True,
+    )  # fmt: skip
+    assert float(fitted.stdout.strip().splitlines()[-1]) == best["learning_rate"]

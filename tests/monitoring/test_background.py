@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 
 import yaml
 
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE, DriftCheckConfig
-from kedro_mlops.monitoring import Methods
+from kedro_mlops.monitoring import Methods, background
 from kedro_mlops.monitoring.background import CheckWorker
 from kedro_mlops.monitoring.check import CheckResult, feature_verdicts
 from kedro_mlops.starters import project_template_dir
@@ -64,3 +65,30 @@ def test_one_drift_share_default_everywhere():
     # a check overridden in conf/local without drift_share, and the CLI's file mode
     assert DriftCheckConfig(name="x", reference="a", current="b").drift_share == shipped.pop()
     assert CheckResult(name="x", status="no_drift").threshold_share == DEFAULT_DRIFT_SHARE
+
+
+def test_kedro_runs_worker_is_claimed_once_or_stopped_without_waiting():
+    background.prestart()
+    worker = background.claim()  # the monitoring hook's, when the pipeline has checks
+    try:
+        assert worker.submit(sum, [1, 2]).result(timeout=300) == 3
+        other = background.claim()  # none prestarted: a new one
+        assert other is not worker
+        other.shutdown(cancel=True)
+    finally:
+        worker.shutdown()
+    assert not alive(worker.pid)
+    assert not alive(other.pid)
+
+    pid = background.prestart().pid  # a pipeline without checks: stopped during its imports
+    background.discard()
+    assert not alive(pid)
+    background.discard()  # nothing left to stop
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
