@@ -47,6 +47,12 @@ demo: $(STAMP)
 		-H 'Content-Type: application/json' -d '{"customer_id": 1}' | head -c 160 && echo " ..."
 	@kill $$(cat $(DEMO_PROJECT)/serve.pid) && rm -f $(DEMO_PROJECT)/serve.pid
 	@echo "  (docs: http://127.0.0.1:8080/docs while \`kedro mlops serve\` runs; served rows: data/07_model_output/served/)"
+	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow 2>/dev/null \
+		| grep -E '^(Wrote|- `)' | sed 's/^/  /'
+	@echo "CI > CT > CD (generated with the project; each job runs one of its make targets):"
+	@cd $(DEMO_PROJECT) && ls -1 .github/workflows/*.yml .gitlab-ci.yml | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && sed -n '5,12p' Makefile | sed 's/^#/ /'
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)
