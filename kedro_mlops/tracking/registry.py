@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
 
-    from kedro_mlops.config import GateConfig
+    from kedro_mlops.config import GateConfig, RegistryConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -29,6 +29,12 @@ LOCK_TAG = "mlops.champion.locked"
 
 class RegistryError(InputError):
     """A registry operation could not be done (unknown model, version or alias)."""
+
+
+def registered_model_name(registry: RegistryConfig, package_name: str) -> str:
+    """The registered model of a project (the gate, ``models``, ``promote``, serving):
+    ``registry.model_name``, else the project's Python package."""
+    return registry.model_name or package_name
 
 
 @dataclass(frozen=True)
