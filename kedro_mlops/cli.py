@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import DEFAULT_DRIFT_SHARE, SERVE_IMAGE
+from kedro_mlops.config import DEFAULT_BASE_IMAGE, DEFAULT_DRIFT_SHARE, SERVE_IMAGE
 from kedro_mlops.errors import EXIT_DRIFT, InputError, KedroMlopsError
 from kedro_mlops.hooks.cli import COMMAND_GROUP, click_errors
 from kedro_mlops.hooks.project import context_config, experiment_name, project_config
@@ -317,7 +317,7 @@ def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, s
     default=None,
     help="auto: a responding Docker engine, else podman, else buildah.",
 )
-@click.option("--base-image", default=None, help="Base image [python:3.11-slim].")
+@click.option("--base-image", default=None, help=f"Base image [{DEFAULT_BASE_IMAGE}].")
 @click.option("--tag", default=None, help="Image tag [the project's version].")
 @click.option(
     "--wheels/--no-wheels",

@@ -22,6 +22,8 @@ SERVE_PORT = 8080  # the port the serving image listens on
 # a dataset drifts when at least this share of its columns drift (every check, `kedro mlops
 # monitor` on files too, unless `drift_share` / --drift-share says otherwise)
 DEFAULT_DRIFT_SHARE = 0.2
+# the image every packaged image starts from (`packaging.base_image`, --base-image)
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
 
 
 class _Section(BaseModel):
@@ -138,7 +140,7 @@ class PackagingConfig(_Section):
         default_factory=lambda: ["data_engineering", "data_science", "serving", SERVE_IMAGE]
     )
     output: str = "dist/mlops"
-    base_image: str = "python:3.11-slim"
+    base_image: str = DEFAULT_BASE_IMAGE
     builder: Literal["auto", "docker", "podman", "buildah"] = "auto"
     tag: str | None = None
     template: str | None = None

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from kedro.framework.context import KedroContext
+from kedro_datasets.pandas import CSVDataset
+from kedro_mlflow.io.metrics import MlflowMetricDataset
+from mlflow.data.dataset_source_registry import get_registered_sources
+from mlflow.data.pandas_dataset import from_pandas
+from mlflow.types import Schema
 
 from kedro_mlops import internals
 
 
 def test_kedro_context_has_the_package_name_and_the_hook_manager():
-    from kedro.framework.context import KedroContext
-
     fields = {attribute.name for attribute in KedroContext.__attrs_attrs__}
     assert {"_package_name", "_hook_manager"} <= fields, (
         "kedro's KedroContext lost _package_name or _hook_manager: update kedro_mlops.internals"
@@ -20,8 +24,6 @@ def test_kedro_context_has_the_package_name_and_the_hook_manager():
 
 
 def test_kedro_mlflow_datasets_have_the_logging_switch():
-    from kedro_mlflow.io.metrics import MlflowMetricDataset
-
     dataset = MlflowMetricDataset(key="m")
     assert hasattr(dataset, "_logging_activated"), (
         "kedro-mlflow's datasets lost _logging_activated: update internals.stop_dataset_logging"
@@ -31,17 +33,12 @@ def test_kedro_mlflow_datasets_have_the_logging_switch():
 
 
 def test_kedro_datasets_describe_themselves_and_their_save_path(tmp_path):
-    from kedro_datasets.pandas import CSVDataset
-
     dataset = CSVDataset(filepath=str(tmp_path / "a.csv"))
     assert str(internals.describe(dataset)["filepath"]).endswith("a.csv")
     assert str(internals.save_path(dataset)).endswith("a.csv")
 
 
 def test_mlflow_infers_a_schema_and_takes_one_in_the_dataset():
-    from mlflow.data.pandas_dataset import from_pandas
-    from mlflow.types import Schema
-
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
     schema = internals.infer_schema(frame)
     assert isinstance(schema, Schema)
@@ -54,8 +51,6 @@ def test_mlflow_infers_a_schema_and_takes_one_in_the_dataset():
 
 @pytest.mark.parametrize("method", ["_can_resolve", "_resolve"])
 def test_mlflow_dataset_sources_resolve_paths(method):
-    from mlflow.data.dataset_source_registry import get_registered_sources
-
     sources = get_registered_sources()
     assert sources
     assert all(callable(getattr(source, method, None)) for source in sources), (
@@ -64,8 +59,6 @@ def test_mlflow_dataset_sources_resolve_paths(method):
 
 
 def test_a_local_file_resolves_to_a_dataset_source(tmp_path):
-    from mlflow.data.dataset_source_registry import get_registered_sources
-
     path = str(tmp_path / "data.csv")
     resolved = [internals.resolve_source(source, path) for source in get_registered_sources()]
     assert any(source is not None for source in resolved)
