@@ -22,8 +22,10 @@ CONFIG_PATTERNS = {
     "mlops": ["mlops*", "mlops*/**", "**/mlops*"],
     "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],  # kedro-mlflow's own patterns
 }
-# a loader's mlops.yml, read once: the tracking hook, the monitoring hook and a command all ask
-_LOADED: weakref.WeakKeyDictionary[Any, MlopsConfig] = weakref.WeakKeyDictionary()
+# a loader's mlops.yml, read once: the tracking hook, the monitoring hook and a command all ask.
+# By id, with a weak reference to tell a live loader from a new one at a reused address (config
+# loaders are mappings: unhashable, so no WeakKeyDictionary)
+_LOADED: dict[int, tuple[weakref.ref[Any], MlopsConfig]] = {}
 
 
 def _patterns(config_loader: AbstractConfigLoader, key: str) -> None:
@@ -37,10 +39,9 @@ def load_project_config(config_loader: AbstractConfigLoader, project_path: Path)
     Each ``mlops*.yml`` file is first validated on its own, so an unknown key is reported with
     the file that holds it; then the merged result (base, then the run environment) is validated.
     """
-    try:
-        return _LOADED[config_loader]
-    except (KeyError, TypeError):  # TypeError: a loader that cannot be weakly referenced
-        pass
+    cached = _LOADED.get(id(config_loader))
+    if cached is not None and cached[0]() is config_loader:
+        return cached[1]
     from kedro.config import MissingConfigException  # noqa: PLC0415 - keep import time low
 
     _patterns(config_loader, "mlops")
@@ -56,10 +57,15 @@ def load_project_config(config_loader: AbstractConfigLoader, project_path: Path)
         merged = {}
     config = parse_config(merged, "mlops.yml")
     try:
-        _LOADED[config_loader] = config
-    except TypeError:
-        pass
+        reference = weakref.ref(config_loader, lambda _gone, key=id(config_loader): _forget(key))
+    except TypeError:  # a loader that cannot be weakly referenced: read each time
+        return config
+    _LOADED[id(config_loader)] = (reference, config)
     return config
+
+
+def _forget(key: int) -> None:
+    _LOADED.pop(key, None)
 
 
 def project_config(project_path: Path, env: str | None = None) -> MlopsConfig:

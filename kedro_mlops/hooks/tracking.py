@@ -106,6 +106,12 @@ class TrackingHook:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
     ) -> None:
         """Tag the run kedro-mlflow has just started and share it with worker processes."""
+        with click_errors():  # e.g. serving.model_uri names no model
+            self._start(run_params, pipeline, catalog)
+
+    def _start(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
         if self.untracked:
             recorder.mute_mlflow_datasets(catalog)
             return
@@ -160,10 +166,11 @@ class TrackingHook:
         self._environment.restore()
         if state is None or self.config is None:
             return
-        recorder.finish_run(state, self._params, self.config)
-        recorder.register_models(
-            state.run_id, self.config.registry, self._model_name, self.tracking_uri
-        )
+        with click_errors():
+            recorder.finish_run(state, self._params, self.config)
+            recorder.register_models(
+                state.run_id, self.config.registry, self._model_name, self.tracking_uri
+            )
 
     @hook_impl
     def on_pipeline_error(self) -> None:
