@@ -49,6 +49,7 @@ def log_batch(
     metrics: Mapping[str, float] | None = None,
     tags: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
+    client: Any = None,  # noqa: ANN401 - an MlflowClient of another store; default: the current
 ) -> None:
     """Metrics (names cleaned, all at one timestamp, step 0), tags (values as text) and
     parameters (text cut at MLflow's limit) in one call; nothing when all are empty."""
@@ -58,7 +59,7 @@ def log_batch(
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
     now = int(time.time() * 1000)
-    MlflowClient().log_batch(
+    (client or MlflowClient()).log_batch(
         run_id,
         metrics=[Metric(metric_name(k), float(v), now, 0) for k, v in (metrics or {}).items()],
         tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from kedro_mlops import mlflow_run
 from kedro_mlops.errors import InputError
 
 if TYPE_CHECKING:
@@ -123,8 +124,6 @@ def register_and_gate(
 ) -> GateDecision:
     """Register ``model_uri`` as a new version of ``name`` and give it ``champion`` or
     ``challenger``; the decision is tagged on the run and on the version."""
-    from mlflow.entities import RunTag  # noqa: PLC0415
-
     _ensure_registered_model(client, name)
     current = champion_version(client, name)
     champion_value = run_metric(client, current.run_id, gate.metric) if current else None
@@ -158,7 +157,7 @@ def register_and_gate(
     )
     decision = replace(decision, version=str(created.version))
     client.set_registered_model_alias(name, decision.alias, decision.version)
-    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in decision.tags().items()])
+    mlflow_run.log_batch(run_id, tags=decision.tags(), client=client)
     return decision
 
 
