@@ -13,14 +13,11 @@ from typing import TYPE_CHECKING
 import click
 
 from kedro_mlops import __version__
-from kedro_mlops.config import (
-    DEFAULT_DRIFT_SHARE,
-    SERVE_IMAGE,
-    load_project_config,
-    project_config,
-)
+from kedro_mlops.config import DEFAULT_BASE_IMAGE, DEFAULT_DRIFT_SHARE, SERVE_IMAGE
 from kedro_mlops.errors import EXIT_DRIFT, InputError, KedroMlopsError
-from kedro_mlops.hooks.cli import COMMAND_GROUP
+from kedro_mlops.hooks.cli import COMMAND_GROUP, click_errors
+from kedro_mlops.hooks.project import context_config, experiment_name, project_config
+from kedro_mlops.hooks.project import model_name as _model_name
 from kedro_mlops.scaffold import write_config_files
 
 if TYPE_CHECKING:
@@ -38,7 +35,16 @@ def commands() -> None:
     """kedro-mlops project commands."""
 
 
-@commands.group(name=COMMAND_GROUP)
+class _MlopsGroup(click.Group):
+    """The ``kedro mlops`` group: a domain error of any command ends it as click reports errors
+    ("Error: <message>", the error's exit code)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with click_errors():
+            return super().invoke(ctx)
+
+
+@commands.group(name=COMMAND_GROUP, cls=_MlopsGroup)
 @click.version_option(__version__, prog_name="kedro-mlops")
 def mlops() -> None:
     """Production ML for this Kedro project: tracking, registry, monitoring, images, serving."""
@@ -89,11 +95,7 @@ def _load(metadata: ProjectMetadata, env: str | None) -> tuple[KedroContext, Mlo
 
     with KedroSession.create(project_path=metadata.project_path, env=env) as session:
         context = session.load_context()
-    return context, load_project_config(context.config_loader, Path(metadata.project_path))
-
-
-def _model_name(context: KedroContext, config: MlopsConfig) -> str:
-    return config.registry.model_name or context._package_name or ""
+    return context, context_config(context)
 
 
 @mlops.command()
@@ -107,7 +109,7 @@ def status(metadata: ProjectMetadata, env: str | None) -> None:
 
     context, _config = _load(metadata, env)
     uri = mlflow.get_tracking_uri()
-    experiment = context.mlflow.tracking.experiment.name
+    experiment = experiment_name(context)
     click.echo(f"Tracking URI: {uri}")
     click.echo(f"Experiment:   {experiment}")
     run = latest_run(uri, experiment)
@@ -315,7 +317,7 @@ def _default_output(metadata: ProjectMetadata, config: MlopsConfig, name: str, s
     default=None,
     help="auto: a responding Docker engine, else podman, else buildah.",
 )
-@click.option("--base-image", default=None, help="Base image [python:3.11-slim].")
+@click.option("--base-image", default=None, help=f"Base image [{DEFAULT_BASE_IMAGE}].")
 @click.option("--tag", default=None, help="Image tag [the project's version].")
 @click.option(
     "--wheels/--no-wheels",
@@ -562,7 +564,7 @@ def _project_model(
         config.serving,
         model_uri=model_uri,
         model_name=_model_name(context, config),
-        experiment=context.mlflow.tracking.experiment.name,
+        experiment=experiment_name(context),
         pipelines=dict(pipelines),
         catalog=context.catalog,
     )
@@ -788,7 +790,7 @@ def gate(
     from kedro_mlops.tracking.runs import gate_decision  # noqa: PLC0415
 
     context, _config = _load(metadata, env)
-    experiment = context.mlflow.tracking.experiment.name
+    experiment = experiment_name(context)
     result = gate_decision(mlflow.get_tracking_uri(), experiment, run_id)
     write_outputs(result.decision, env_file=env_file, yaml_file=yaml_file)
     click.echo(f"kedro-mlops: registry gate: {result.detail}", err=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -15,10 +15,6 @@ from pydantic_core import PydanticCustomError
 
 from kedro_mlops.errors import ConfigError
 
-if TYPE_CHECKING:
-    from kedro.config import AbstractConfigLoader
-
-CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
 # in packaging.pipelines: the online-serving image (the REST API with the model inside), not a
 # Kedro pipeline
 SERVE_IMAGE = "serve"
@@ -26,6 +22,8 @@ SERVE_PORT = 8080  # the port the serving image listens on
 # a dataset drifts when at least this share of its columns drift (every check, `kedro mlops
 # monitor` on files too, unless `drift_share` / --drift-share says otherwise)
 DEFAULT_DRIFT_SHARE = 0.2
+# the image every packaged image starts from (`packaging.base_image`, --base-image)
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
 
 
 class _Section(BaseModel):
@@ -142,7 +140,7 @@ class PackagingConfig(_Section):
         default_factory=lambda: ["data_engineering", "data_science", "serving", SERVE_IMAGE]
     )
     output: str = "dist/mlops"
-    base_image: str = "python:3.11-slim"
+    base_image: str = DEFAULT_BASE_IMAGE
     builder: Literal["auto", "docker", "podman", "buildah"] = "auto"
     tag: str | None = None
     template: str | None = None
@@ -431,39 +429,3 @@ def _relative(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
-
-
-def load_project_config(config_loader: AbstractConfigLoader, project_path: Path) -> MlopsConfig:
-    """Read and validate ``mlops.yml`` through the project's config loader.
-
-    Each ``mlops*.yml`` file is first validated on its own, so an unknown key is reported with
-    the file that holds it; then the merged result (base, then the run environment) is validated.
-    """
-    from kedro.config import MissingConfigException  # noqa: PLC0415 - keep import time low
-
-    if "mlops" not in config_loader.config_patterns:
-        config_loader.config_patterns.update({"mlops": CONFIG_PATTERNS})
-    conf_root = Path(config_loader.conf_source)
-    if not conf_root.is_absolute():
-        conf_root = project_path / conf_root
-    run_env = config_loader.env or config_loader.default_run_env
-    envs = [env for env in (config_loader.base_env, run_env) if env]
-    validate_files(config_files(conf_root, envs), project_path)
-    try:
-        merged = config_loader["mlops"]
-    except MissingConfigException:
-        merged = {}
-    return parse_config(merged, "mlops.yml")
-
-
-def project_config(project_path: Path, env: str | None = None) -> MlopsConfig:
-    """``mlops.yml`` of a project read with its settings' config loader, without a session
-    (no hooks run: for commands that only need the configuration)."""
-    from kedro.framework.project import settings  # noqa: PLC0415
-
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(project_path / settings.CONF_SOURCE),
-        env=env,
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    return load_project_config(loader, project_path)

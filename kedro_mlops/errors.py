@@ -3,23 +3,29 @@
 Exit codes, the same for every command: 0 ok; 1 drift with a ``fail`` policy, or the work itself
 failed (a container build, a pipeline node's unexpected error); 2 a usage, configuration or input
 error (an unknown key, a missing file, a version that does not exist, data that fails validation).
+
+Plain exceptions: the entry floor (``cli.py``, ``hooks/``) alone turns them into click's output
+("Error: <message>" on stderr, exit ``exit_code``), see ``kedro_mlops.hooks.cli.click_error``.
 """
 
 from __future__ import annotations
-
-import click
 
 EXIT_DRIFT = 1
 EXIT_INPUT = 2
 
 
-class KedroMlopsError(click.ClickException):
-    """Base error. A ``click.ClickException`` so that the CLI prints the message and exits with
-    ``exit_code`` (1 unless a subclass says otherwise).
+class KedroMlopsError(Exception):
+    """Base error: a ``message`` for the user and the ``exit_code`` of a command it ends (1 unless
+    a subclass says otherwise)."""
 
-    Kedro's own ``KedroCliError`` is printed as "NoneType: None" with click >= 8.5, which hides the
-    message; click's exception is always printed.
-    """
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InputError(KedroMlopsError):

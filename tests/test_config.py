@@ -90,7 +90,7 @@ def test_empty_file_gives_defaults():
 def test_errors_name_the_key_and_the_file(data, expected):
     with pytest.raises(ConfigError) as excinfo:
         parse_config(data, "conf/local/mlops.yml")
-    message = excinfo.value.format_message()
+    message = excinfo.value.message
     assert message.startswith("Invalid kedro-mlops configuration in conf/local/mlops.yml:")
     assert expected in message
 

@@ -33,8 +33,8 @@ def model() -> ServingModel:
 
 
 def test_the_starter_names_the_position_column_as_serving_does():
-    nodes = next(project_template_dir().glob("src/*/pipelines/data_engineering/nodes.py"))
-    (name,) = re.findall(r'^ROW_COLUMN = "(\w+)"$', nodes.read_text(), flags=re.MULTILINE)
+    features = next(project_template_dir().glob("src/*/features.py"))
+    (name,) = re.findall(r'^ROW_COLUMN = "(\w+)"$', features.read_text(), flags=re.MULTILINE)
     assert name == ROW_COLUMN
 
 

@@ -10,11 +10,15 @@
   user can fix (an exception with an ``exit_code``, e.g. the starter's ``DataValidationError``)
   ends with the message and the node in a few lines, the traceback going to the log file.
 - ``NodeErrorHook`` (entry point ``kedro.hooks``): remembers which node raised, in any process.
+- ``click_error`` / ``click_errors``: the one place a domain error (``KedroMlopsError``, a plain
+  exception with an ``exit_code``) becomes click's output, for ``kedro mlops ...`` (``cli.py``)
+  and for the hooks of any command (``kedro run``, ``python -m <package>`` in an image).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
 import re
@@ -27,7 +31,7 @@ import click
 from kedro.framework.cli.hooks import cli_hook_impl
 from kedro.framework.hooks import hook_impl
 
-from kedro_mlops.errors import EXIT_INPUT
+from kedro_mlops.errors import EXIT_INPUT, KedroMlopsError
 from kedro_mlops.names import project_name_problem
 from kedro_mlops.starters import ALIAS
 
@@ -135,6 +139,36 @@ def short_failure(error: BaseException, log_files: list[str]) -> str:
     where = f"Node {node!r} failed: " if node else ""
     trace = f"\nThe traceback is in {', '.join(log_files)}." if log_files else ""
     return f"Error: {where}{error}{trace}"
+
+
+@functools.cache
+def _click_class(error_class: type[KedroMlopsError]) -> type[click.ClickException]:
+    """``error_class`` and ``click.ClickException`` at once: click prints it ("Error: <message>"
+    on stderr) and exits with its ``exit_code``; ``except error_class`` still catches it."""
+    return type(error_class.__name__, (error_class, click.ClickException), {})
+
+
+def click_error(error: KedroMlopsError) -> click.ClickException:
+    """``error`` as an exception click reports: same class, message, attributes and exit code."""
+    click_class = _click_class(type(error))
+    converted = click_class.__new__(click_class)
+    click.ClickException.__init__(converted, error.message)  # click's own attributes
+    converted.__dict__.update(error.__dict__)
+    converted.args = error.args
+    converted.__traceback__ = error.__traceback__
+    return converted
+
+
+@contextlib.contextmanager
+def click_errors() -> Iterator[None]:
+    """Around a command or a hook's work: a ``KedroMlopsError`` raised inside ends the command as
+    click reports errors (kedro's ``run`` command and ours both run under click)."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except KedroMlopsError as exc:
+        raise click_error(exc) from None
 
 
 class CliHooks:

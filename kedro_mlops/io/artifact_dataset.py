@@ -8,7 +8,8 @@ from typing import Any
 from kedro.io import AbstractDataset
 from kedro.io.core import parse_dataset_definition
 
-from kedro_mlops.tracking.runs import active_run_id
+from kedro_mlops import internals
+from kedro_mlops.mlflow_run import active_run_id, log_artifact
 
 
 class ArtifactDataset(AbstractDataset[Any, Any]):
@@ -50,23 +51,16 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
         run_id = active_run_id()
         path = self._local_path()
         if run_id and path is not None and not _empty(data):
-            from mlflow.tracking import MlflowClient  # noqa: PLC0415 - only when saving
-
-            MlflowClient().log_artifact(run_id, path, self._artifact_path)
+            log_artifact(run_id, path, self._artifact_path)
 
     def _exists(self) -> bool:
         return self._dataset.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"dataset": self._dataset._describe(), "artifact_path": self._artifact_path}
+        return {"dataset": internals.describe(self._dataset), "artifact_path": self._artifact_path}
 
     def _local_path(self) -> str | None:
-        get_save_path = getattr(self._dataset, "_get_save_path", None)
-        path = (
-            get_save_path()
-            if callable(get_save_path)
-            else getattr(self._dataset, "_filepath", None)
-        )
+        path = internals.save_path(self._dataset)
         return str(PurePath(path)) if path is not None else None
 
 

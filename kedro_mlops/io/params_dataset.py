@@ -6,10 +6,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
-from kedro_mlops.tracking.runs import active_run_id
-
-# MLflow's limit for a parameter value
-MAX_VALUE_LENGTH = 6000
+from kedro_mlops.mlflow_run import active_run_id, log_batch, run_params
 
 
 class ParamsDataset(AbstractDataset[dict, dict]):
@@ -35,19 +32,13 @@ class ParamsDataset(AbstractDataset[dict, dict]):
         run_id = active_run_id()
         if not params or not run_id:
             return
-        from mlflow.entities import Param  # noqa: PLC0415 - only when saving
-        from mlflow.tracking import MlflowClient  # noqa: PLC0415
-
-        batch = [Param(key, str(value)[:MAX_VALUE_LENGTH]) for key, value in params.items()]
-        MlflowClient().log_batch(run_id, params=batch)
+        log_batch(run_id, params=params)
 
     def load(self) -> dict[str, Any]:
         run_id = active_run_id()
         if not run_id:
             return {}
-        from mlflow.tracking import MlflowClient  # noqa: PLC0415
-
-        params = MlflowClient().get_run(run_id).data.params
+        params = run_params(run_id)
         return {
             key[len(self._prefix) :]: value
             for key, value in params.items()

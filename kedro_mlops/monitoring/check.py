@@ -16,6 +16,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kedro_mlops import mlflow_run
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.monitoring.columns import (
     CheckInputError,
@@ -238,19 +239,10 @@ def log_to_mlflow(
     run_id: str, result: CheckResult, paths: dict[str, Path], *, prefixed: bool = False
 ) -> None:
     """Metrics, the verdict tag and the JSON/HTML files on run ``run_id``."""
-    from mlflow.entities import Metric, RunTag  # noqa: PLC0415
-    from mlflow.tracking import MlflowClient  # noqa: PLC0415
-
     share_key, score_prefix, verdict_key = metric_keys(result.name, prefixed)
-    now = int(time.time() * 1000)
-    metrics = [Metric(score_prefix + _safe(c.column), c.score, now, 0) for c in result.columns]
+    metrics = {score_prefix + column.column: column.score for column in result.columns}
     if result.status != "error":
-        metrics.append(Metric(share_key, result.drift_share, now, 0))
-    client = MlflowClient()
-    client.log_batch(run_id, metrics=metrics, tags=[RunTag(verdict_key, result.status)])
+        metrics[share_key] = result.drift_share
+    mlflow_run.log_batch(run_id, metrics=metrics, tags={verdict_key: result.status})
     for path in paths.values():
-        client.log_artifact(run_id, str(path), f"drift/{result.name}")
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)
+        mlflow_run.log_artifact(run_id, str(path), f"drift/{result.name}")

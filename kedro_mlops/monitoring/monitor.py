@@ -8,8 +8,9 @@ from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
 from kedro_mlops.monitoring.files import read_table
-from kedro_mlops.monitoring.plan import check_datasets, run_configured
+from kedro_mlops.monitoring.plan import check_datasets
 from kedro_mlops.monitoring.report import HtmlInputs
+from kedro_mlops.monitoring.runner import run_configured
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,6 +67,15 @@ def load_dataset(catalog: Any, dataset: str) -> Any:  # noqa: ANN401 - whatever 
             "that produces it writes it (served_traffic: `kedro mlops serve` logs it)"
         ) from None
     return data
+
+
+def catalog_features(catalog: Any, features_from: str) -> dict[str, Any] | None:  # noqa: ANN401
+    """The feature lists parameter (``monitoring.features_from``) of a run's catalog, if any."""
+    name = f"params:{features_from}"
+    if catalog is None or name not in catalog:
+        return None
+    value = catalog.get(name).load()
+    return value if isinstance(value, dict) else None
 
 
 def _concat_partitions(partitions: dict[str, Any]) -> Any:  # noqa: ANN401 - a DataFrame

@@ -6,20 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kedro_mlops.monitoring.check import (
-    CheckResult,
-    ExtraColumn,
-    combine,
-    extra_verdicts,
-    feature_verdicts,
-    write_summary,
-)
+from kedro_mlops.monitoring.check import ExtraColumn
 from kedro_mlops.monitoring.columns import CheckInputError, Kind, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
 
     from kedro_mlops.config import DriftCheckConfig, PredictionDriftConfig
@@ -154,50 +145,3 @@ def _other_model(column: str | None, expected: pd.DataFrame, predicted: pd.DataF
         f"({column}), the current ones from {', '.join(current_models[:3]) or '?'}: a training "
         "run of the model that scores writes its reference predictions"
     )
-
-
-def run_configured(
-    check: DriftCheckConfig,
-    frames: dict[str, pd.DataFrame],
-    *,
-    features: dict[str, Any] | None,
-    directory: Path,
-    html: bool,
-    min_rows: int,
-) -> tuple[CheckResult, dict[str, Path]]:
-    """Plan, run and write one configured check in this process; input errors become an
-    ``error`` result.
-
-    ``frames`` holds the check's datasets by role: ``reference``, ``current`` and, when the
-    check has them, ``predictions`` and ``reference_predictions``.
-    """
-    reference, current = frames["reference"], frames["current"]
-    try:
-        plan = plan_features(check, reference, features)
-    except CheckInputError as exc:
-        result = CheckResult(name=check.name, status="error", error=str(exc))
-        return result, write_summary(result, directory)
-    html_path = directory / "report.html" if html else None
-    result = feature_verdicts(
-        check.name,
-        reference,
-        current,
-        plan.kinds,
-        methods=plan.methods,
-        drift_share=check.drift_share,
-        min_rows=min_rows,
-        explicit=plan.explicit,
-        names=(check.reference, check.current),
-        html_path=html_path,
-        html_max_rows=check.report_max_rows,
-    )
-    extras, notes = plan_extras(
-        check,
-        reference,
-        current,
-        frames.get("predictions"),
-        frames.get("reference_predictions"),
-    )
-    columns, problem = extra_verdicts(extras, plan.methods)
-    combine(result, columns, problem, notes)
-    return result, write_summary(result, directory)

@@ -14,7 +14,7 @@ import logging
 import platform
 import shutil
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,32 +132,25 @@ class ContextResult:
 
 
 def merge_options(
-    config: PackagingConfig,
-    *,
-    pipelines: Iterable[str] = (),
-    output: str | None = None,
-    base_image: str | None = None,
-    builder: str | None = None,
-    tag: str | None = None,
-    template: str | None = None,
-    wheels: bool | None = None,
-    push: str | None = None,
-    bytecode: bool | None = None,
+    config: PackagingConfig, *, pipelines: Iterable[str] = (), **options: object
 ) -> PackageOptions:
-    """Command-line options override ``packaging:`` keys; ``--pipeline`` replaces the list."""
-    chosen = list(pipelines)
+    """Command-line options override ``packaging:`` keys (``None``: not given; an empty text
+    does not replace a key that is never empty); ``--pipeline`` replaces the list."""
+    values = config.model_dump()
+    for name, value in options.items():
+        if name not in values:
+            raise TypeError(f"merge_options() got an unknown option {name!r}")
+        if value is None or (value == "" and type(config).model_fields[name].default):
+            continue
+        values[name] = value
+    values["pipelines"] = list(pipelines) or values["pipelines"]
     return PackageOptions(
-        pipelines=chosen or list(config.pipelines),
-        output=output or config.output,
-        base_image=base_image or config.base_image,
-        builder=builder or config.builder,
-        tag=tag if tag is not None else config.tag,
-        template=template if template is not None else config.template,
-        wheels=config.wheels if wheels is None else wheels,
-        push=push if push is not None else config.push,
-        bytecode=config.bytecode if bytecode is None else bytecode,
-        prune=tuple(config.prune),
-        serve_requirements=tuple(config.serve_requirements),
+        **{
+            option.name: tuple(values[option.name])
+            if isinstance(values[option.name], list) and option.name != "pipelines"
+            else values[option.name]
+            for option in fields(PackageOptions)
+        }
     )
 
 

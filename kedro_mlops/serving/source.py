@@ -108,6 +108,18 @@ def batch_inputs(
     return values, {"mlops.serving.model_uri": model_uri, "mlops.serving.model": registry}
 
 
+def feed_serving_model(catalog: Any, model_uri: str, free_inputs: set[str]) -> dict[str, str]:  # noqa: ANN401 - a Kedro catalog
+    """Give a batch run the training outputs of ``model_uri`` (``serving.model_uri``) as
+    in-memory datasets of ``catalog``; the run tags naming the model."""
+    from kedro.io import MemoryDataset  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    values, tags = batch_inputs(MlflowClient(), model_uri, free_inputs)
+    for name, value in values.items():
+        catalog[name] = MemoryDataset(value)
+    return tags
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

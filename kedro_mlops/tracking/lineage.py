@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops import internals
 from kedro_mlops.vcs import git_output, head_commit
 
 if TYPE_CHECKING:
@@ -117,12 +118,11 @@ def frame_digest(frame: pd.DataFrame) -> str:
 def frame_schema(frame: pd.DataFrame) -> Schema | None:
     """MLflow's column schema of ``frame``, typed from a sample, nullability from all rows."""
     from mlflow.types import ColSpec, Schema  # noqa: PLC0415
-    from mlflow.types.utils import _infer_schema  # noqa: PLC0415
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its hints are about model signatures, not lineage
-            sampled = _infer_schema(frame.head(SCHEMA_SAMPLE_ROWS))
+            sampled = internals.infer_schema(frame.head(SCHEMA_SAMPLE_ROWS))
     except Exception:  # a schema MLflow cannot infer is left out, as MLflow does itself
         return None
     has_nulls = frame.isna().any()
@@ -144,9 +144,9 @@ def dataset_input(
     dataset = from_pandas(frame, source=_source(source), name=name, digest=frame_digest(frame))
     # MLflow infers the schema value by value (~0.3 s for 12k rows): infer the types from a
     # sample and take the required flags (no nulls) from the whole frame, column-wise
-    dataset.__dict__["schema"] = frame_schema(frame)
+    internals.set_dataset_schema(dataset, frame_schema(frame))
     return DatasetInput(
-        dataset=dataset._to_mlflow_entity(),
+        dataset=internals.dataset_entity(dataset),
         tags=[InputTag(key="mlflow.data.context", value=context)],
     )
 
@@ -159,8 +159,9 @@ def _source(path: str) -> Any:  # noqa: ANN401 - an MLflow DatasetSource
 
     for source in reversed(get_registered_sources()):
         try:
-            if source._can_resolve(path):
-                return source._resolve(path)
+            resolved = internals.resolve_source(source, path)
         except Exception:  # noqa: S112 - MLflow skips sources that fail the same way
             continue
+        if resolved is not None:
+            return resolved
     return path

@@ -6,13 +6,14 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from kedro_mlops import mlflow_run
 from kedro_mlops.errors import InputError
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
 
-    from kedro_mlops.config import GateConfig
+    from kedro_mlops.config import GateConfig, RegistryConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -29,6 +30,12 @@ LOCK_TAG = "mlops.champion.locked"
 
 class RegistryError(InputError):
     """A registry operation could not be done (unknown model, version or alias)."""
+
+
+def registered_model_name(registry: RegistryConfig, package_name: str) -> str:
+    """The registered model of a project (the gate, ``models``, ``promote``, serving):
+    ``registry.model_name``, else the project's Python package."""
+    return registry.model_name or package_name
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,6 @@ def register_and_gate(
 ) -> GateDecision:
     """Register ``model_uri`` as a new version of ``name`` and give it ``champion`` or
     ``challenger``; the decision is tagged on the run and on the version."""
-    from mlflow.entities import RunTag  # noqa: PLC0415
-
     _ensure_registered_model(client, name)
     current = champion_version(client, name)
     champion_value = run_metric(client, current.run_id, gate.metric) if current else None
@@ -152,7 +157,7 @@ def register_and_gate(
     )
     decision = replace(decision, version=str(created.version))
     client.set_registered_model_alias(name, decision.alias, decision.version)
-    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in decision.tags().items()])
+    mlflow_run.log_batch(run_id, tags=decision.tags(), client=client)
     return decision
 
 

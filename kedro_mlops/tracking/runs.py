@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -54,15 +53,6 @@ def latest_run(tracking_uri: str, experiment_name: str) -> RunSummary | None:
         metrics=dict(sorted(run.data.metrics.items())),
         model_uris=[model.model_uri for model in models],
     )
-
-
-def active_run_id() -> str | None:
-    """The run to log into: this thread's active run, else the one exported by the parent process
-    (``MLFLOW_RUN_ID``, set by the tracking hook for a run's duration: ParallelRunner workers)."""
-    import mlflow  # noqa: PLC0415
-
-    run = mlflow.active_run()
-    return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None
 
 
 NO_DECISION = "none"

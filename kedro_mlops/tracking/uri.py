@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from kedro_mlops.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -77,3 +85,33 @@ def server_problem(uri: str, timeout_s: float) -> str | None:
         reason = getattr(exc, "reason", exc)
         return f"{reason} (waited at most {timeout_s:g} s)"
     return None
+
+
+class TrackingUnavailableError(InputError):
+    """The configured tracking server does not answer and ``tracking.on_error`` is ``fail``."""
+
+
+def unreachable_server(uri: str, problem: str, on_error: str) -> str:
+    """A store for a run whose server at ``uri`` does not answer: raises with ``on_error:
+    fail``, else warns and gives a throwaway SQLite store (removed at exit), the run untracked.
+
+    Raises:
+        TrackingUnavailableError: naming the server, the problem and what to do.
+    """
+    advice = (
+        "Start the server, fix MLFLOW_TRACKING_URI (or tracking.uri in mlops.yml), or set "
+        "tracking.on_error: warn to run without tracking."
+    )
+    if on_error == "fail":
+        raise TrackingUnavailableError(
+            f"MLflow tracking server {uri} is unreachable: {problem}. {advice}"
+        )
+    logger.warning(
+        "kedro-mlops: MLflow tracking server %s is unreachable: %s. This run is NOT tracked "
+        "(tracking.on_error: warn).",
+        uri,
+        problem,
+    )
+    scratch = tempfile.mkdtemp(prefix="kedro-mlops-untracked-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return f"{SQLITE_PREFIX}{scratch}/mlflow.db"

@@ -5,12 +5,14 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from {{ cookiecutter.python_package }}.pipelines.data_engineering import create_pipeline
-from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
+from {{ cookiecutter.python_package }}.features import (
     DataValidationError,
     build_features,
-    clean_data,
     feature_columns,
+)
+from {{ cookiecutter.python_package }}.pipelines.data_engineering import create_pipeline
+from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
+    clean_data,
     split_data,
     validate_data,
 )

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from {{ cookiecutter.python_package }}.features import build_features
 from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
-    build_features,
     clean_data,
     split_data,
 )

@@ -4,12 +4,12 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import (
+from {{ cookiecutter.python_package }}.features import (
     ROW_COLUMN,
     DataValidationError,
     build_features,
-    clean_data,
 )
+from {{ cookiecutter.python_package }}.pipelines.data_engineering.nodes import clean_data
 from {{ cookiecutter.python_package }}.pipelines.data_science.nodes import (
     describe_model,
     train_model,

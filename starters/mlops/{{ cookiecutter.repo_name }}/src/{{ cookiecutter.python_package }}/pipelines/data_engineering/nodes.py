@@ -2,83 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-logger = logging.getLogger(__name__)
-
-# with no ``dataset.id_column``, rows are identified by their position in the batch (0, 1, ...)
-ROW_COLUMN = "row"
-
-
-class DataValidationError(ValueError):
-    """The data does not match what ``conf/`` says it should look like.
-
-    ``exit_code`` 2 (bad input): ``kedro run`` ends with the message and the node, without a
-    traceback (kept in info.log).
-    """
-
-    exit_code = 2
-
-
-def id_columns(dataset: dict[str, Any]) -> list[str]:
-    """The ID column, when ``dataset.id_column`` names one."""
-    return [dataset["id_column"]] if dataset.get("id_column") else []
-
-
-def check_rows(data: pd.DataFrame, source: str) -> None:
-    """Raise if the file has a header but no rows."""
-    if data.empty:
-        raise DataValidationError(f"{source}: the file has no rows")
-
-
-def feature_columns(dataset: dict[str, Any], features: dict[str, Any]) -> list[str]:
-    """All model input columns: configured numeric and categorical features plus derived ones."""
-    return numeric_feature_columns(dataset, features) + list(
-        dataset["categorical_features"]
-    )
-
-
-def numeric_feature_columns(
-    dataset: dict[str, Any], features: dict[str, Any]
-) -> list[str]:
-    """Configured numeric features followed by the derived numeric ones."""
-    derived = list((features.get("ratios") or {}).keys())
-    if dataset.get("timestamp_column"):
-        derived += [
-            f"{dataset['timestamp_column']}_{part}"
-            for part in features.get("timestamp_parts") or []
-        ]
-    return list(dataset["numeric_features"]) + derived
-
-
-def check_columns(data: pd.DataFrame, required: list[str], source: str) -> None:
-    """Raise if a required column is missing, naming the file and the columns."""
-    missing = [column for column in required if column not in data.columns]
-    if missing:
-        raise DataValidationError(
-            f"{source}: missing column(s) {missing} configured in conf/base/parameters.yml; "
-            f"the file has {list(data.columns)}"
-        )
-
-
-def check_numeric(data: pd.DataFrame, columns: list[str], source: str) -> None:
-    """Raise if a numeric column holds values that are not numbers."""
-    for column in columns:
-        values = data[column]
-        if pd.api.types.is_numeric_dtype(values):
-            continue
-        coerced = pd.to_numeric(values, errors="coerce")
-        bad = values[coerced.isna() & values.notna()]
-        if len(bad):
-            raise DataValidationError(
-                f"{source}: column {column!r} should be numeric but has {len(bad)} "
-                f"non-numeric value(s), e.g. {sorted(map(str, bad.unique()))[:5]}"
-            )
+from ...features import (
+    DataValidationError,
+    check_columns,
+    check_numeric,
+    check_rows,
+    feature_columns,
+    id_columns,
+    normalise_types,
+)
 
 
 def validate_data(
@@ -151,52 +88,6 @@ def clean_data(data: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     clean = normalise_types(clean, dataset)
     clean[target] = clean[target].astype(str)
     return clean.reset_index(drop=True)
-
-
-def normalise_types(data: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """Numbers as float, categories as stripped lower-case strings, the timestamp as datetime."""
-    data = data.copy()
-    for column in dataset["numeric_features"]:
-        data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64")
-    for column in dataset["categorical_features"]:
-        text = data[column].astype("string").str.strip().str.lower()
-        data[column] = text.astype(object).where(text.notna(), np.nan)
-    timestamp = dataset.get("timestamp_column")
-    if timestamp:
-        data[timestamp] = pd.to_datetime(data[timestamp], errors="coerce")
-    return data
-
-
-def build_features(
-    data: pd.DataFrame, dataset: dict[str, Any], features: dict[str, Any]
-) -> pd.DataFrame:
-    """Add the configured derived features (timestamp parts, ratios).
-
-    A ratio is missing where its denominator is 0 or missing (a warning says in how many rows);
-    the model's numeric imputer fills it with the training median.
-    """
-    data = data.copy()
-    timestamp = dataset.get("timestamp_column")
-    if timestamp:
-        stamps = pd.to_datetime(data[timestamp], errors="coerce")
-        for part in features.get("timestamp_parts") or []:
-            data[f"{timestamp}_{part}"] = getattr(stamps.dt, part).astype("float64")
-    for name, (numerator, denominator) in (features.get("ratios") or {}).items():
-        denominator_values = data[denominator].astype("float64")
-        zeros = int((denominator_values == 0).sum())
-        if zeros:
-            logger.warning(
-                "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there "
-                "(the model's imputer fills it with the training median)",
-                name,
-                denominator,
-                zeros,
-                len(data),
-            )
-        data[name] = data[numerator].astype("float64") / denominator_values.replace(
-            0, np.nan
-        )
-    return data
 
 
 def split_data(

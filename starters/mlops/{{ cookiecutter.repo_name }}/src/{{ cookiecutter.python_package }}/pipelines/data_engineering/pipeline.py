@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Pipeline, node
 
+from ...features import build_features
 from .nodes import (
-    build_features,
     clean_data,
     snapshot_reference,
     split_data,

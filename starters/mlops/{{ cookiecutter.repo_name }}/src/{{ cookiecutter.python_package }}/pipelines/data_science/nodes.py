@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import pickle
 from datetime import datetime, timezone
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from kedro.utils import load_obj
 from sklearn import metrics
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -17,7 +16,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..data_engineering.nodes import feature_columns, numeric_feature_columns
+from ...features import model_input, numeric_feature_columns, positive_probability
 
 # the columns of the search results table besides the parameters (scikit-learn's names)
 SEARCH_SCORES = ["mean_test_score", "std_test_score", "rank_test_score"]
@@ -30,25 +29,11 @@ class ParameterError(ValueError):
     exit_code = 2
 
 
-def model_input(
-    data: pd.DataFrame, dataset: dict[str, Any], features: dict[str, Any]
-) -> pd.DataFrame:
-    """The feature columns in model order, numbers as float and categories as objects."""
-    frame = data[feature_columns(dataset, features)].copy()
-    for column in numeric_feature_columns(dataset, features):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    for column in dataset["categorical_features"]:
-        values = frame[column].astype(object)
-        frame[column] = values.where(frame[column].notna(), np.nan)
-    return frame
-
-
 def make_estimator(model: dict[str, Any]) -> Any:
     """Instantiate the configured classifier from its import path and hyper-parameters."""
     path = model["estimator"]
-    module_name, _, class_name = path.rpartition(".")
     try:
-        estimator_class = getattr(importlib.import_module(module_name), class_name)
+        estimator_class = load_obj(path)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ParameterError(
             f"model.estimator {path!r} in conf/base/parameters_data_science.yml cannot be "
@@ -196,14 +181,6 @@ def describe_model(
         "negative_class": next(label for label in classes if label != positive),
         "training_rows": len(train),
     }
-
-
-def positive_probability(
-    model: Pipeline, frame: pd.DataFrame, positive_class: str
-) -> np.ndarray:
-    """Probability of the positive class for each row of ``frame``."""
-    classes = [str(label) for label in model.classes_]
-    return model.predict_proba(frame)[:, classes.index(positive_class)]
 
 
 def evaluate_model(

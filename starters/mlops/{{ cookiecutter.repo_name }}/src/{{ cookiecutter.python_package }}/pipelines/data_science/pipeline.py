@@ -2,13 +2,11 @@
 
 from kedro.pipeline import Pipeline, node
 
+from ...features import predict
 from .nodes import describe_model, evaluate_model, summarise_search, train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    # imported here: the serving nodes import this package's nodes
-    from ..serving.nodes import predict  # noqa: PLC0415
-
     return Pipeline(
         [
             node(

@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import predict, prepare_batch
+from ...features import predict
+from .nodes import prepare_batch
 
 
 def create_pipeline(**kwargs) -> Pipeline:
