@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 
 class CheckWorker:
     """One worker process, forked when that is safe (Linux, no other thread in this process: the
-    child starts with pandas and scikit-learn already imported), else spawned."""
+    child starts with what this process has imported), else spawned."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context(start_method())
         # the worker's pid, sent before its imports: a cancelled worker is stopped, not awaited
-        self._pids = context.SimpleQueue()
+        self._pids, sender = context.Pipe(duplex=False)
         self._pool = ProcessPoolExecutor(
-            1, mp_context=context, initializer=warm_up, initargs=(self._pids,)
+            1, mp_context=context, initializer=warm_up, initargs=(sender,)
         )
         self._pool.submit(int)  # start the process (and its imports) now
 
@@ -49,15 +49,20 @@ class CheckWorker:
     def shutdown(self, *, cancel: bool = False) -> None:
         """Wait for the submitted work; with ``cancel``, stop the process instead (its pending
         results fail)."""
-        if cancel:
+        if cancel and self.pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGTERM)
         self._pool.shutdown(wait=True, cancel_futures=cancel)
 
     @functools.cached_property
-    def pid(self) -> int:
-        """The worker process's id (sent as soon as it starts)."""
-        return self._pids.get()
+    def pid(self) -> int | None:
+        """The worker process's id (sent as soon as it starts); ``None`` when it has not started
+        within ``PID_TIMEOUT_S`` (a process that failed to start: nothing to stop, no hang)."""
+        return self._pids.recv() if self._pids.poll(PID_TIMEOUT_S) else None
+
+
+# how long a cancelled worker is given to report its pid
+PID_TIMEOUT_S = 30.0
 
 
 _prestarted: CheckWorker | None = None
@@ -103,12 +108,12 @@ WARM_UP_MODULES = (
 )
 
 
-def warm_up(pids: Any = None) -> None:  # noqa: ANN401 - a multiprocessing SimpleQueue
+def warm_up(pids: Any = None) -> None:  # noqa: ANN401 - a multiprocessing Connection
     """Send this process's pid, then import what a check uses, before any check arrives."""
     import importlib  # noqa: PLC0415
 
     if pids is not None:
-        pids.put(os.getpid())
+        pids.send(os.getpid())
 
     for module in WARM_UP_MODULES:
         importlib.import_module(module)
