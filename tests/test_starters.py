@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -39,3 +43,32 @@ def test_default_data_is_reproducible_from_the_seeded_script(tmp_path):
     generator["main"](tmp_path)
     for name in ("customers.csv", "production_batch.csv"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes()
+
+
+def test_kedro_new_prints_kedros_log_line_and_nothing_else(tmp_path):
+    """cookiecutter runs the post-generation hook (which reads the new project's configuration
+    with kedro's config loader) in a Python of its own: the known warnings of the pinned stack
+    are filtered there too."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KEDRO_")}
+    environ.update(COLUMNS="200", KEDRO_DISABLE_TELEMETRY="1")  # no wrapping, no telemetry
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "new", "--starter=mlops", "--name", "churn"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    log, *printed = [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
+    # kedro's own log line, printed by every kedro command
+    kedro_log = r"\[[^]]+\] INFO +Using '\S+' as logging configuration\. +__init__\.py:\d+"
+    assert re.fullmatch(kedro_log, log), log
+    assert printed == [
+        "Congratulations!",
+        "Your project 'churn' has been created in the directory",
+        str(tmp_path / "churn"),
+    ]
+    assert (tmp_path / "churn" / "src" / "churn" / "pipeline_registry.py").is_file()

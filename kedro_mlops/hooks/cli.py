@@ -1,9 +1,10 @@
 """Around every ``kedro`` command: what the user sees when something is wrong, and nothing else.
 
-- ``on_kedro_start`` (entry point ``kedro.init``, before the plugins load) and
-  ``known_warnings_dropped`` (around kedro-mlflow's model logging): warnings of the pinned stack
-  that no user can act on are filtered where they are raised (message, category and module
-  named), never all warnings.
+- ``on_kedro_start`` (entry point ``kedro.init``, before the plugins load),
+  ``filter_known_warnings`` (the same filters, for the starter's post-generation hook, a process
+  of its own) and ``known_warnings_dropped`` (around kedro-mlflow's model logging): warnings of
+  the pinned stack that no user can act on are filtered where they are raised (message, category
+  and module named), never all warnings.
 - ``CliHooks`` (entry point ``kedro.cli_hooks``): ``kedro new --starter=mlops`` refuses a name that
   gives no importable package before cookiecutter runs; ``kedro run`` starts the drift worker
   (``monitoring.background``) at once; a ``kedro run`` stopped by an error the
@@ -74,8 +75,7 @@ NODE_ATTRIBUTE = "_kedro_mlops_node"
 
 def on_kedro_start() -> None:
     """The ``kedro.init`` entry point: filter ``KNOWN_WARNINGS`` where they are raised."""
-    for message, category, module in KNOWN_WARNINGS:
-        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+    filter_known_warnings()
     from kedro.utils import find_kedro_project  # noqa: PLC0415
 
     if find_kedro_project(Path.cwd()) is not None:
@@ -85,6 +85,16 @@ def on_kedro_start() -> None:
                     importlib.import_module(name)
                 except ImportError:
                     continue
+
+
+def filter_known_warnings() -> None:
+    """Ignore ``KNOWN_WARNINGS`` in this process, each by message, category and module.
+
+    ``kedro.init`` does it for every ``kedro`` command; a process Kedro does not start calls it
+    itself (the starter's post-generation hook, which cookiecutter runs in a Python of its own).
+    """
+    for message, category, module in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
 
 
 @contextlib.contextmanager

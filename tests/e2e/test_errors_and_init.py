@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import mlflow
@@ -32,10 +33,24 @@ def test_bad_project_names(venv, workdir):
 def test_new_non_interactive_with_config(venv, workdir):
     (workdir / "out").mkdir()  # kedro requires output_dir to exist
     (workdir / "new.yml").write_text(f"project_name: Config Demo\noutput_dir: {workdir / 'out'}\n")
-    venv.ok("kedro", "new", "--starter=mlops", "--config", "new.yml", cwd=workdir, offline=True)
+    # kedro-telemetry's consent notice (Kedro's, outside a project) is not what is tested here
+    result = venv.ok("kedro", "new", "--starter=mlops", "--config", "new.yml", cwd=workdir,
+                     offline=True, env={"KEDRO_DISABLE_TELEMETRY": "1"})  # fmt: skip
     assert (
         workdir / "out" / "config-demo" / "src" / "config_demo" / "pipeline_registry.py"
     ).exists()
+    # kedro's log line and its message: no warning from the post-generation hook's process
+    output = result.stdout + result.stderr
+    assert "Warning" not in output
+    log, *printed = [line.rstrip() for line in output.splitlines() if line.strip()]
+    assert re.fullmatch(
+        r"\[[^]]+\] INFO +Using '\S+' as logging configuration\. +__init__\.py:\d+", log
+    ), log
+    assert printed == [
+        "Congratulations!",
+        "Your project 'Config Demo' has been created in the directory",
+        str(workdir / "out" / "config-demo"),
+    ]
 
 
 def test_missing_raw_file(venv, project, tmp_path):

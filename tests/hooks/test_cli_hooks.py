@@ -16,6 +16,7 @@ from kedro_mlops.hooks.cli import (
     NODE_ATTRIBUTE,
     CliHooks,
     NodeErrorHook,
+    filter_known_warnings,
     known_warnings_dropped,
     short_failure,
     user_error_code,
@@ -180,6 +181,27 @@ def test_known_warnings_are_dropped_and_others_raised_again():
         with known_warnings_dropped():
             noisy()
     assert [str(w.message) for w in seen] == ["something the user must see"]
+
+
+def test_known_warnings_are_filtered_where_they_are_raised_only():
+    message = "register_new_resolver() is deprecated and will be removed in a future release."
+
+    def warn_from(module: str) -> None:
+        warnings.warn_explicit(message, UserWarning, f"{module}.py", 1, module=module)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        filter_known_warnings()  # in front of "always"
+        warn_from("kedro.config.omegaconf_config")
+        warn_from("kedro_mlflow.config.kedro_mlflow_config")
+        warn_from("my_project.settings")  # the same words from the user's code are shown
+        warnings.warn_explicit(
+            "something else", UserWarning, "x.py", 1, module="kedro.config.omegaconf_config"
+        )
+    assert [(str(w.message), w.filename) for w in seen] == [
+        (message, "my_project.settings.py"),
+        ("something else", "x.py"),
+    ]
 
 
 def test_known_log_records_are_dropped_only_inside(caplog):

@@ -4,12 +4,17 @@ files `kedro mlops ci` writes, rendered from kedro-mlops's templates, so there i
 
 `pip install -r requirements.txt` finds kedro-mlops on a package index only; a kedro-mlops
 installed from a wheel file, a source folder or a git URL must be installed from there first.
+
+cookiecutter runs this file in a Python process of its own, where kedro-mlops' `kedro.init`
+warning filters are not installed: it installs them itself before it reads the project's
+configuration (kedro's config loader calls a deprecated OmegaConf function).
 """
 
 import sys
 from importlib import metadata
 from pathlib import Path
 
+from kedro_mlops.hooks.cli import filter_known_warnings
 from kedro_mlops.installed import local_source
 
 INSTALL = "pip install -r requirements.txt"
@@ -47,5 +52,6 @@ def ci_files() -> None:
         sys.exit(1)
 
 
+filter_known_warnings()
 install_note()
 ci_files()
