@@ -20,6 +20,7 @@ from kedro_mlops.cicd.files import (
     providers_for,
     readme_section,
     render_files,
+    report_lines,
     validation_nodes,
     write_files,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "providers_for",
     "readme_section",
     "render_files",
+    "report_lines",
     "validation_nodes",
     "write_files",
     "write_outputs",

@@ -176,6 +176,27 @@ class WriteReport:
     kept: list[str] = field(default_factory=list)
 
 
+def report_lines(project: CiProject, report: WriteReport) -> list[str]:
+    """What ``kedro mlops ci`` prints: the files written and kept, what the user must still set."""
+    lines = [f"Wrote {name}" for name in report.written]
+    lines += [f"Kept {name}: it already has what the pipelines need" for name in report.kept]
+    if not project.validate_nodes:
+        lines.append(
+            "  warning: no plain pipeline has a node named validate*: `make validate` (part of "
+            "`make ci`) fails until VALIDATE_NODES and VALIDATE_PIPELINE are set in the Makefile"
+        )
+    if not project.smoke_image:
+        lines.append(
+            "  warning: no `serve` image among packaging.pipelines: `make smoke` fails "
+            "until SMOKE_IMAGE is set in the Makefile"
+        )
+    lines.append(
+        "Every CI job runs a `make` target: `make help` lists them; README.md says which secrets "
+        "to set."
+    )
+    return lines
+
+
 def _ours(path: Path) -> bool:
     return MAKEFILE_SIGNATURE in path.read_text(encoding="utf-8", errors="replace")[:400]
 

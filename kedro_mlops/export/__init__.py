@@ -4,6 +4,7 @@ pipelines, each with a continuous-training twin (drift check, retraining on drif
 Usable from Python on its own::
 
     from kedro_mlops.export import PipelineData, ContainerSettings, plan_export, write_export
+    from kedro_mlops.export import ExportProject, export_project  # all of it, as the command does
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kedro_mlops.export.plan import (
     monitor_command,
     plan_export,
 )
+from kedro_mlops.export.project import ExportProject, export_project
 from kedro_mlops.export.render import ExportResult, template_path, write_export
 
 __all__ = [
@@ -29,11 +31,13 @@ __all__ = [
     "ContinuousTraining",
     "ExportError",
     "ExportPlan",
+    "ExportProject",
     "ExportResult",
     "PipelineData",
     "Service",
     "Step",
     "Training",
+    "export_project",
     "k8s_name",
     "merge_options",
     "monitor_command",

@@ -30,6 +30,10 @@ class ExportResult:
     files: list[Path]
     notes: str
 
+    def lines(self) -> list[str]:
+        """What was written, then how to deploy it."""
+        return [f"Wrote {', '.join(map(str, self.files))}", self.notes.strip()]
+
 
 def python_literal(value: object) -> str:
     """``value`` (None, bool, numbers, strings, lists, tuples, dicts of them) as Python source,

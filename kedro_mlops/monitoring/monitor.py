@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops.config import DEFAULT_DRIFT_SHARE
+from kedro_mlops.errors import InputError, KedroMlopsError
 from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
@@ -13,7 +19,7 @@ from kedro_mlops.monitoring.report import HtmlInputs
 from kedro_mlops.monitoring.runner import run_configured
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Callable
 
     from kedro.framework.context import KedroContext
 
@@ -124,3 +130,117 @@ def run_files(
                 result.skipped[str(column)] = f"only in {path}"
     inputs = HtmlInputs(reference, current, kinds, Methods(), max_rows)
     return result, write_outputs(result, directory, html_inputs=inputs if html else None)
+
+
+class MonitorError(InputError):
+    """A drift check could not run (exit code 2, as the command's help says)."""
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """A check's result, where its outputs are and whether drift ends the command (exit 1)."""
+
+    result: CheckResult
+    location: Path
+    fail_on_drift: bool
+
+    def lines(self) -> list[str]:
+        """The check's line, then the columns it could not test."""
+        lines = [self.result.summary(str(self.location))]
+        lines += [f"  not tested: {col}: {why}" for col, why in self.result.skipped.items()]
+        return lines
+
+    @property
+    def failed(self) -> bool:
+        """Drift under a ``fail`` policy (or ``--fail-on-drift``)."""
+        return self.result.status == "drift" and self.fail_on_drift
+
+    def raise_for_error(self) -> None:
+        """Raises ``MonitorError`` when the check could not run."""
+        if self.result.status == "error":
+            raise MonitorError(
+                f"drift check {self.result.name!r} could not run: {self.result.error}"
+            )
+
+
+def _as_monitor_error(function: Callable[..., MonitorReport]) -> Callable[..., MonitorReport]:
+    """Whatever stops a check before it has a result ends the command with exit 2, never 1:
+    an orchestrator retrains on exit 1."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> MonitorReport:  # noqa: ANN401
+        try:
+            return function(*args, **kwargs)
+        except CheckInputError as exc:
+            raise MonitorError(str(exc)) from None
+        except KedroMlopsError as exc:  # e.g. an invalid mlops.yml
+            raise MonitorError(exc.message) from None
+        except Exception as exc:
+            raise MonitorError(f"drift check failed: {type(exc).__name__}: {exc}") from exc
+
+    return guarded
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+@_as_monitor_error
+def monitor_named(
+    load: Callable[[], tuple[KedroContext, MlopsConfig]],
+    name: str,
+    *,
+    output: Path | None = None,
+    no_html: bool = False,
+    fail_on_drift: bool = False,
+) -> MonitorReport:
+    """Run check ``name`` of ``mlops.yml`` (the project read by ``load``) on its datasets now.
+
+    Raises:
+        MonitorError: when the check cannot run.
+    """
+    context, config = load()
+    html = config.monitoring.html and not no_html
+    result, paths, policy = run_named(
+        context, config, name, stamp=_stamp(), output=output, html=html
+    )
+    return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")
+
+
+@_as_monitor_error
+def monitor_files(
+    load: Callable[[], MlopsConfig],
+    project_path: Path,
+    reference: Path,
+    current: Path,
+    *,
+    name: str = "adhoc",
+    columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    drift_share: float | None = None,
+    max_rows: int | None = None,
+    output: Path | None = None,
+    no_html: bool = False,
+    fail_on_drift: bool = False,
+) -> MonitorReport:
+    """Compare two files with the project's monitoring settings (read by ``load``); outputs
+    under ``output``, else ``monitoring.output_dir/<name>/<stamp>``.
+
+    Raises:
+        MonitorError: when the check cannot run.
+    """
+    config = load()
+    directory = output or project_path / config.monitoring.output_dir / name / _stamp()
+    result, paths = run_files(
+        reference,
+        current,
+        config.monitoring,
+        name=name,
+        columns=list(columns or ()),
+        categorical=list(categorical or ()),
+        drift_share=DEFAULT_DRIFT_SHARE if drift_share is None else drift_share,
+        max_rows=max_rows,
+        directory=directory,
+        html=config.monitoring.html and not no_html,
+    )
+    return MonitorReport(result, paths["summary"].parent, fail_on_drift)

@@ -18,3 +18,7 @@ class BuildError(PackagingError):
     output (exit 1: the work failed, not the input)."""
 
     exit_code = 1
+
+
+class NoServeModelError(PackagingError):
+    """There is no model to put inside the serving image (none trained, registered or given)."""

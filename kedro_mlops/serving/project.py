@@ -14,6 +14,8 @@ from kedro_mlops.serving.source import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kedro_mlops.config import ServingConfig
     from kedro_mlops.serving.model import ServingModel
 
@@ -102,3 +104,44 @@ def traffic_directory(catalog: Any, dataset: str, project_path: Path) -> Path:  
         )
     path = Path(str(described["path"]))
     return path if path.is_absolute() else project_path / path
+
+
+def serve_project(
+    serving: ServingConfig,
+    *,
+    load_model: Callable[[], ServingModel],
+    catalog: Any,  # noqa: ANN401 - the project's catalog
+    project_path: Path,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    reload_interval: float | None = None,
+    echo: Callable[[str], Any] = logger.info,
+) -> None:
+    """Serve the project's model (``load_model``) until interrupted, with ``serving:`` of
+    mlops.yml under the given options; the port is checked before the model loads.
+
+    Raises:
+        ServeError: when the port cannot be used.
+        ModelSourceError: when there is no model, or no dataset to log served rows into.
+    """
+    from kedro_mlops.serving.server import ServeSettings, check_port, serve  # noqa: PLC0415
+
+    host = host or serving.host
+    port = port or serving.port
+    check_port(host, port)  # before the model loads: a busy port is found in a second
+    model = load_model()
+    log_dir = (
+        traffic_directory(catalog, serving.log_dataset, project_path)
+        if serving.log_predictions
+        else None
+    )
+    settings = ServeSettings(
+        model_uri=model.meta.model_uri if model.meta.source == "registry" else None,
+        reload_interval_s=serving.reload_interval_s if reload_interval is None else reload_interval,
+        max_body_mb=serving.max_body_mb,
+        max_rows=serving.max_rows,
+        batch_wait_ms=serving.batch_wait_ms,
+        log_dir=str(log_dir) if log_dir else None,
+    )
+    serve(model, settings, host=host, port=port, workers=workers or serving.workers, echo=echo)

@@ -1,0 +1,25 @@
+"""``kedro mlops ...``: click wiring only (entry point ``kedro.project_commands``).
+
+One module per command group; each command translates its options, makes one domain call and
+prints the report that call returns. What a command reads from the Kedro project (its context,
+``mlops.yml``, pipelines, image names) is in ``cli/project.py``.
+"""
+
+from __future__ import annotations
+
+from kedro_mlops.cli import ci, export, monitor, package, serve, tracking
+from kedro_mlops.cli.ci import add_ci_files, ci_project
+from kedro_mlops.cli.group import commands, mlops
+
+__all__ = [
+    "add_ci_files",
+    "ci",
+    "ci_project",
+    "commands",
+    "export",
+    "mlops",
+    "monitor",
+    "package",
+    "serve",
+    "tracking",
+]

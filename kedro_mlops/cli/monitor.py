@@ -1,0 +1,86 @@
+"""``kedro mlops monitor``: a drift check now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from kedro_mlops.cli.group import ENV_OPTION, echo_lines, mlops, split
+from kedro_mlops.cli.project import load
+from kedro_mlops.config import DEFAULT_DRIFT_SHARE
+from kedro_mlops.errors import EXIT_DRIFT
+from kedro_mlops.hooks.project import project_config
+
+if TYPE_CHECKING:
+    from kedro.framework.startup import ProjectMetadata
+
+
+@mlops.command()
+@click.option("--check", "check_name", help="Run this check of mlops.yml on catalog datasets.")
+@click.option("--reference", type=click.Path(path_type=Path), help="Reference CSV/Parquet file.")
+@click.option("--current", type=click.Path(path_type=Path), help="Current CSV/Parquet file.")
+@click.option("--columns", multiple=True, help="Columns to test (comma-separated; default: all).")
+@click.option("--categorical", multiple=True, help="Columns to treat as categorical.")
+@click.option(
+    "--drift-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=f"Dataset drift: share of drifted columns from which it drifts [{DEFAULT_DRIFT_SHARE}].",
+)
+@click.option("--name", default="adhoc", show_default=True, help="Check name (file mode).")
+@click.option("--output", type=click.Path(path_type=Path), help="Directory for the outputs.")
+@click.option("--max-rows", type=int, default=None, help="Row cap for the HTML report.")
+@click.option(
+    "--no-html", is_flag=True, help="Write the JSON summary only (also: monitoring.html: false)."
+)
+@click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifts.")
+@ENV_OPTION
+@click.pass_obj
+def monitor(  # noqa: PLR0917 - click passes every option
+    metadata: ProjectMetadata,
+    check_name: str | None,
+    reference: Path | None,
+    current: Path | None,
+    columns: tuple[str, ...],
+    categorical: tuple[str, ...],
+    drift_share: float | None,
+    name: str,
+    output: Path | None,
+    max_rows: int | None,
+    no_html: bool,
+    fail_on_drift: bool,
+    env: str | None,
+) -> None:
+    """Run a drift check now: a configured one (--check) or two files (--reference/--current).
+
+    Exit codes: 0 no drift, 1 drift with on_drift: fail or --fail-on-drift, 2 error.
+    """
+    from kedro_mlops.monitoring import monitor as monitoring  # noqa: PLC0415
+
+    if bool(check_name) == bool(reference or current):
+        raise click.UsageError("give either --check NAME or both --reference and --current")
+    if not check_name and not (reference and current):
+        raise click.UsageError("--reference and --current go together")
+    outputs = {"output": output, "no_html": no_html, "fail_on_drift": fail_on_drift}
+    if check_name:
+        report = monitoring.monitor_named(lambda: load(metadata, env), check_name, **outputs)
+    else:
+        project_path = Path(metadata.project_path)
+        report = monitoring.monitor_files(
+            lambda: project_config(project_path, env),
+            project_path,
+            reference,  # type: ignore[arg-type]
+            current,  # type: ignore[arg-type]
+            name=name,
+            columns=split(columns),
+            categorical=split(categorical),
+            drift_share=drift_share,
+            max_rows=max_rows,
+            **outputs,
+        )
+    echo_lines(report.lines())
+    report.raise_for_error()
+    if report.failed:
+        raise click.exceptions.Exit(EXIT_DRIFT)
