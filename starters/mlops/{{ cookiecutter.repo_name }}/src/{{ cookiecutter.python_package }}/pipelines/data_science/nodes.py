@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import pickle
 from datetime import datetime, timezone
 from typing import Any
@@ -29,17 +30,74 @@ class ParameterError(ValueError):
     exit_code = 2
 
 
+# Kedro merges `--params` into conf/: another estimator named there keeps these
+SWITCH_HINT = (
+    "To switch estimators, `kedro run --params` is not enough (it is merged into "
+    "conf/base/parameters_data_science.yml: the hyper-parameters there stay); give the "
+    "new estimator its whole `model` section in conf/<env>/parameters_data_science.yml "
+    "and run `kedro run --env <env>` (README: Switch the estimator)"
+)
+
+
 def make_estimator(model: dict[str, Any]) -> Any:
-    """Instantiate the configured classifier from its import path and hyper-parameters."""
+    """Instantiate the configured classifier from its import path and hyper-parameters.
+
+    Raises:
+        ParameterError: the estimator cannot be imported, or a hyper-parameter is not
+            one of its parameters.
+    """
+    estimator_class = load_estimator(model)
+    hyperparameters = model.get("hyperparameters") or {}
+    if not isinstance(hyperparameters, dict):
+        raise ParameterError(
+            "model.hyperparameters must map parameter names to values, got "
+            f"{hyperparameters!r}"
+        )
+    check_parameters(
+        estimator_class, model["estimator"], hyperparameters, "model.hyperparameters"
+    )
+    return estimator_class(**hyperparameters)
+
+
+def load_estimator(model: dict[str, Any]) -> Any:
+    """The class named by ``model.estimator``."""
     path = model["estimator"]
     try:
-        estimator_class = load_obj(path)
+        return load_obj(path)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ParameterError(
             f"model.estimator {path!r} in conf/base/parameters_data_science.yml cannot be "
             f"imported: {exc}"
         ) from exc
-    return estimator_class(**(model.get("hyperparameters") or {}))
+
+
+def accepted_parameters(estimator_class: Any) -> list[str] | None:
+    """The keyword arguments ``estimator_class`` takes (scikit-learn estimators name all
+    of theirs), or None when it takes any (``**kwargs``) or cannot be inspected."""
+    try:
+        parameters = inspect.signature(estimator_class).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return sorted((p.name for p in parameters if p.kind in named), key=str.lower)
+
+
+def check_parameters(
+    estimator_class: Any, path: str, names: dict[str, Any], key: str
+) -> None:
+    """Raise a ``ParameterError`` naming the keys of ``names`` (found under ``key``) that
+    the estimator does not accept, and the ones it does."""
+    accepted = accepted_parameters(estimator_class)
+    if accepted is None:
+        return
+    unknown = sorted(set(names) - set(accepted))
+    if unknown:
+        raise ParameterError(
+            f"{key} has {unknown}, which {path} does not accept; it accepts "
+            f"{accepted}. {SWITCH_HINT}."
+        )
 
 
 def make_pipeline(
@@ -101,10 +159,11 @@ def train_model(
     if not search.get("enabled", False):
         return pipeline.fit(x_train, y_train), pd.DataFrame(columns=SEARCH_SCORES)
 
-    grid = {
-        f"classifier__{name}": values
-        for name, values in (search.get("param_grid") or {}).items()
-    }
+    param_grid = search.get("param_grid") or {}
+    check_parameters(
+        load_estimator(model), model["estimator"], param_grid, "model.search.param_grid"
+    )
+    grid = {f"classifier__{name}": values for name, values in param_grid.items()}
     common = {
         "scoring": search.get("scoring", "roc_auc"),
         "cv": search.get("cv", 3),
