@@ -10,7 +10,8 @@
   (``monitoring.background``) at once; a ``kedro run`` stopped by an error the
   user can fix (an exception with an ``exit_code``, e.g. the starter's ``DataValidationError``)
   ends with the message and the node in a few lines, the traceback going to the log file.
-- ``NodeErrorHook`` (entry point ``kedro.hooks``): remembers which node raised, in any process.
+- ``NodeErrorHook`` (entry point ``kedro.hooks``): remembers which node raised, in any process;
+  kedro-mlflow's warnings while Kedro computes the resume hint are dropped.
 - ``click_error`` / ``click_errors``: the one place a domain error (``KedroMlopsError``, a plain
   exception with an ``exit_code``) becomes click's output, for ``kedro mlops ...`` (``cli.py``)
   and for the hooks of any command (``kedro run``, ``python -m <package>`` in an image).
@@ -65,6 +66,12 @@ KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
 KNOWN_LOG_RECORDS: tuple[tuple[str, str], ...] = (
     ("mlflow.pyfunc", "Passing a Python object as `python_model`"),
 )
+# (logger, message start): after a node failed, Kedro's runner asks the pipeline which nodes to
+# resume from; kedro-mlflow's pipeline model warns at each question (once per method, 7 times for
+# the starter) although resume hints are what it says those methods are for
+RESUME_HINT_RECORDS: tuple[tuple[str, str], ...] = (
+    ("kedro_mlflow.pipeline.pipeline_ml", "BEWARE - This 'Pipeline' is no longer a 'PipelineML'"),
+)
 # imported quietly at start in a project, where kedro loads them anyway (kedro-mlflow's commands)
 QUIET_IMPORTS = ("kedro_mlflow.mlflow",)
 # `kedro mlops ...`: the group of kedro-mlops' commands
@@ -101,7 +108,7 @@ def filter_known_warnings() -> None:
 def known_warnings_dropped() -> Iterator[None]:
     """Around a call of the pinned stack: drop ``KNOWN_WARNINGS`` and ``KNOWN_LOG_RECORDS`` it
     raises (even under the library's own warning filters) and raise every other warning again."""
-    record_filter = _KnownRecords()
+    record_filter = _KnownRecords(KNOWN_LOG_RECORDS)
     loggers = [logging.getLogger(name) for name in dict.fromkeys(n for n, _ in KNOWN_LOG_RECORDS)]
     for named in loggers:
         named.addFilter(record_filter)
@@ -126,11 +133,18 @@ def known_warning(item: warnings.WarningMessage) -> bool:
 
 
 class _KnownRecords(logging.Filter):
+    """Drops the log records of ``known`` ((logger name, message start) pairs)."""
+
+    def __init__(self, known: tuple[tuple[str, str], ...]) -> None:
+        super().__init__()
+        self.known = known
+
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        return not any(
-            record.name == name and text.startswith(start) for name, start in KNOWN_LOG_RECORDS
-        )
+        return not any(record.name == name and text.startswith(start) for name, start in self.known)
+
+
+_RESUME_HINT_FILTER = _KnownRecords(RESUME_HINT_RECORDS)
 
 
 def user_error_code(error: BaseException) -> int | None:
@@ -218,7 +232,9 @@ class CliHooks:
 
 
 class NodeErrorHook:
-    """Records the failing node's name on the exception (a project hook)."""
+    """Records the failing node's name on the exception (a project hook), and drops
+    ``RESUME_HINT_RECORDS`` from then on in this process: the run has failed, what follows is
+    Kedro's resume hint."""
 
     @hook_impl
     def on_node_error(self, error: Exception, node: Node) -> None:
@@ -226,6 +242,8 @@ class NodeErrorHook:
             setattr(error, NODE_ATTRIBUTE, node.name)
         except AttributeError:  # an exception type without a __dict__: no name then
             pass
+        for name in dict.fromkeys(name for name, _ in RESUME_HINT_RECORDS):
+            logging.getLogger(name).addFilter(_RESUME_HINT_FILTER)  # added once at most
 
 
 def _check_new_project_name(args: list[str]) -> None:

@@ -14,6 +14,7 @@ from jinja2 import Template
 from kedro_mlops.hooks.cli import (
     KNOWN_WARNINGS,
     NODE_ATTRIBUTE,
+    RESUME_HINT_RECORDS,
     CliHooks,
     NodeErrorHook,
     filter_known_warnings,
@@ -61,6 +62,60 @@ def test_the_node_name_survives_the_trip_from_a_worker_process():
     NodeErrorHook().on_node_error(error, SimpleNamespace(name="validate_raw_data"))
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
     assert getattr(copy, NODE_ATTRIBUTE) == "validate_raw_data"
+
+
+@pytest.fixture
+def resume_hint_logger():
+    """kedro-mlflow's pipeline-model logger, without the filter a node error leaves on it."""
+    named = logging.getLogger(RESUME_HINT_RECORDS[0][0])
+    kept = list(named.filters)
+    yield named
+    named.filters[:] = kept
+
+
+def test_a_failed_pipeline_model_run_hints_at_resuming_without_kedro_mlflows_warnings(
+    resume_hint_logger, caplog
+):
+    """A real kedro-mlflow pipeline model run by Kedro's runner: the second node fails, the
+    runner computes where to resume, kedro-mlflow warns at each question it is asked."""
+    from kedro.framework.hooks.manager import _create_hook_manager  # noqa: PLC0415
+    from kedro.io import DataCatalog, MemoryDataset  # noqa: PLC0415
+    from kedro.pipeline import node, pipeline  # noqa: PLC0415
+    from kedro.runner import SequentialRunner  # noqa: PLC0415
+    from kedro_mlflow.pipeline import pipeline_ml_factory  # noqa: PLC0415
+
+    def fit(raw: int) -> int:
+        return raw
+
+    def check(model: int) -> int:
+        raise FixableError(f"model {model} is no good")
+
+    def predict(model: int, batch: int) -> int:
+        return model * batch
+
+    training = pipeline(
+        [node(fit, "raw", "model", name="fit"), node(check, "model", "report", name="check")]
+    )
+    inference = pipeline([node(predict, ["model", "batch"], "scores", name="predict")])
+    model = pipeline_ml_factory(training, inference, input_name="batch")
+    hooks = _create_hook_manager()
+    hooks.register(NodeErrorHook())
+    catalog = DataCatalog({"raw": MemoryDataset(2), "model": MemoryDataset()})
+    with caplog.at_level(logging.WARNING), pytest.raises(FixableError) as raised:
+        SequentialRunner().run(model, catalog, hooks)
+    assert getattr(raised.value, NODE_ATTRIBUTE) == "check"
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING] == [
+        (
+            "kedro.pipeline.node",
+            "Node check: check([model]) -> [report] failed with error: \nmodel 2 is no good",
+        ),
+        (
+            "kedro.runner.sequential_runner",
+            "There are 1 nodes that have not run.\nYou can resume the pipeline run from the "
+            "nearest nodes with persisted inputs by adding the following argument to your "
+            'previous command:\n  --from-nodes "fit"',
+        ),
+    ]
 
 
 def test_after_a_fixable_failure_the_run_ends_short_with_its_code(tmp_path, capsys):
