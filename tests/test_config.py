@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
+from pydantic import Field
 
-from kedro_mlops.config import MlopsConfig, config_files, parse_config, validate_files
+from kedro_mlops.config import (
+    MlopsConfig,
+    Section,
+    config_files,
+    parse_config,
+    reference,
+    section_model,
+    validate_files,
+)
 from kedro_mlops.errors import ConfigError
 from kedro_mlops.scaffold import default_config_file
 from kedro_mlops.starters import project_template_dir
@@ -124,3 +134,60 @@ def test_prune_accepts_find_patterns_and_an_empty_list():
     patterns = ["pandas/tests", "scipy/*/tests", "*.pyx", "a_b/c-d+e/f?.txt"]
     assert parse_config({"packaging": {"prune": patterns}}).packaging.prune == patterns
     assert parse_config({"packaging": {"prune": []}}).packaging.prune == []
+
+
+def test_the_shipped_file_is_written_from_the_models():
+    """Its comments are the field descriptions: rewriting it from its own values changes nothing
+    (`python -m kedro_mlops.config.reference yaml conf/base/mlops.yml` after a model change)."""
+    shipped = REPO_DEFAULT.read_text()
+    assert reference.render_yaml(parse_config(yaml.safe_load(shipped))) == shipped
+    assert "# A metric the training run logs.\n    metric: roc_auc\n" in shipped
+
+
+def test_every_field_has_a_description():
+    assert reference.undescribed() == []
+
+
+def test_a_field_without_a_description_is_found():
+    class Bare(Section):
+        documented: int = Field(1, description="Has one.")
+        bare: int = 2
+
+    assert reference.undescribed(Bare) == ["bare"]
+
+
+def _all_keys(model=MlopsConfig, prefix=""):
+    for name, field in model.model_fields.items():
+        yield f"{prefix}{name}", field
+        nested = section_model(field.annotation)
+        if nested is not None:
+            is_list = str(field.annotation).startswith("list[")
+            yield from _all_keys(nested, f"{prefix}{name}[]." if is_list else f"{prefix}{name}.")
+
+
+def test_the_reference_lists_every_key_with_its_default():
+    page = reference.markdown()
+    keys = list(_all_keys())
+    assert len(keys) > 80
+    for key, field in keys:
+        row = next((line for line in page.splitlines() if line.startswith(f"| `{key}` |")), None)
+        if key.count(".") == 0:  # a section: its own heading
+            assert f"## `{key}`" in page
+            continue
+        assert row is not None, key
+        if section_model(field.annotation) is None:
+            default = (
+                "required"
+                if field.is_required()
+                else reference.value_text(field.get_default(call_default_factory=True))
+            )
+            assert f"| `{default}` |" in row.replace("\\|", "|"), (key, row)
+
+
+def test_reference_types_read_as_yaml_users_write_them():
+    assert reference.type_name(Literal["fail", "warn"]) == "fail | warn"
+    assert reference.type_name(str | None) == "str | null"
+    assert reference.type_name(list[str]) == "list[str]"
+    assert reference.type_name(dict[str, float]) == "dict[str, float]"
+    assert reference.value_text("@daily") == "'@daily'"
+    assert reference.value_text(None) == "null"

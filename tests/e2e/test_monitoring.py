@@ -66,7 +66,7 @@ def test_on_drift_fail_exits_non_zero_after_saving_everything(venv, project, tmp
     copy = copy_project(project, tmp_path / "strict")
     base = (copy / "conf" / "base" / "mlops.yml").read_text()
     (copy / "conf" / "local" / "mlops.yml").write_text(
-        base.replace("on_drift: warn ", "on_drift: fail ")
+        base.replace("on_drift: warn\n", "on_drift: fail\n", 1)
     )
     predictions = copy / "data" / "07_model_output" / "predictions.csv"
     predictions.unlink()

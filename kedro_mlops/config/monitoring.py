@@ -1,0 +1,132 @@
+"""``monitoring:`` of ``mlops.yml``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from kedro_mlops.config.base import DEFAULT_DRIFT_SHARE, Section
+
+
+class PredictionDriftConfig(Section):
+    """Prediction drift: the model's outputs on the current data against the same model's
+    outputs on reference data (e.g. its predictions on the test split)."""
+
+    dataset: str | None = Field(
+        None, description="The current predictions; null: the check's current dataset."
+    )
+    reference: str | None = Field(
+        None, description="The reference predictions; null: the check's reference dataset."
+    )
+    column: str = Field("prediction", description="The predicted class.")
+    reference_column: str | None = Field(
+        None, description="The predicted class's name in the reference; null: the same name."
+    )
+    probability: str | None = Field(
+        None, description="A score column tested as a number (same name on both sides)."
+    )
+    model_column: str | None = Field(
+        None,
+        description="The column naming the model that predicted: rows of other models are "
+        "not compared.",
+    )
+
+
+class DriftCheckConfig(Section):
+    """One named drift check: ``current`` against ``reference`` (catalog dataset names)."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The check's name (letters, digits, _ . -): its outputs' folder and "
+        "`kedro mlops monitor --check NAME`.",
+    )
+    reference: str = Field(description="The reference dataset, e.g. the training features.")
+    current: str = Field(
+        description="The current dataset; the check runs as soon as a run produces it."
+    )
+    columns: list[str] | None = Field(
+        None, description="The columns to test; null: monitoring.features_from's feature lists."
+    )
+    categorical: list[str] = Field(
+        default_factory=list, description="With columns: those that are categorical."
+    )
+    prediction: PredictionDriftConfig | None = Field(
+        None, description="Prediction drift, when the check compares predictions too."
+    )
+    target: str | None = Field(
+        None, description="Target (label) drift, when both frames hold this column."
+    )
+    num_method: str | None = Field(
+        None,
+        description="Evidently's test for numeric columns (e.g. ks, wasserstein, psi); null: "
+        "Evidently's own choice.",
+    )
+    cat_method: str | None = Field(
+        None,
+        description="Evidently's test for categorical columns (e.g. chisquare, jensenshannon); "
+        "null: Evidently's own choice.",
+    )
+    num_threshold: float | None = Field(
+        None, description="The numeric test's threshold; null: the test's default."
+    )
+    cat_threshold: float | None = Field(
+        None, description="The categorical test's threshold; null: the test's default."
+    )
+    methods: dict[str, str] = Field(
+        default_factory=dict, description="A test per column, e.g. {age: ks}."
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="A threshold per column, e.g. {age: 0.05}."
+    )
+    drift_share: float = Field(
+        DEFAULT_DRIFT_SHARE,
+        gt=0,
+        le=1,
+        description="The dataset drifts when at least this share of its columns drift.",
+    )
+    # the HTML page is for eyes: distributions from a random sample look the same and cost half;
+    # the verdicts are always computed on all rows
+    report_max_rows: int | None = Field(
+        5_000,
+        gt=0,
+        description="The HTML report is drawn from a random sample of at most this many rows a "
+        "frame (verdicts always use every row); null: every row.",
+    )
+    on_drift: Literal["warn", "fail"] = Field(
+        "warn",
+        description="warn, or fail: a non-zero exit after all outputs are saved (exit 1).",
+    )
+
+
+class MonitoringConfig(Section):
+    """Drift checks with Evidently's tests: a check runs as soon as its ``current`` dataset is
+    produced in a ``kedro run``; ``kedro mlops monitor`` runs them on demand."""
+
+    enabled: bool = Field(True, description="Run the checks during `kedro run`.")
+    output_dir: str = Field(
+        "data/08_reporting/drift",
+        description="Outputs go to <output_dir>/<check>/<timestamp>/{summary.json,report.html}.",
+    )
+    features_from: str = Field(
+        "dataset",
+        description="The parameters key whose numeric_features / categorical_features are checked.",
+    )
+    html: bool = Field(True, description="Also write Evidently's HTML report.")
+    min_rows: int = Field(
+        10,
+        ge=2,
+        description="Fewer rows on either side: the check reports an error instead of a verdict.",
+    )
+    checks: list[DriftCheckConfig] = Field(
+        default_factory=list, description="The named drift checks."
+    )
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_names(cls, checks: list[DriftCheckConfig]) -> list[DriftCheckConfig]:
+        names = [check.name for check in checks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"check names must be unique, repeated: {duplicates}")
+        return checks

@@ -1,0 +1,60 @@
+"""``serving:`` of ``mlops.yml``."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from kedro_mlops.config.base import SERVE_PORT, Section
+
+
+class ServingConfig(Section):
+    """Which model scores (batch ``kedro run --pipeline serving`` and ``kedro mlops serve``),
+    and the REST server's options. CLI options override these keys."""
+
+    model_uri: str | None = Field(
+        None,
+        description="The model that scores, e.g. models:/<model_name>@champion, "
+        "models:/<model_name>/3 or runs:/<run id>/model. null: batch scoring uses the local "
+        "files; `kedro mlops serve` and the serving image use models:/<model_name>@champion "
+        "when the registry has one, else the latest training run's model, else the local files.",
+    )
+    host: str = Field("127.0.0.1", description="`kedro mlops serve`: the interface to listen on.")
+    port: int = Field(
+        SERVE_PORT, ge=1, le=65535, description="`kedro mlops serve`: the port to listen on."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes.")
+    max_body_mb: float = Field(10.0, gt=0, description="Larger request bodies: 413.")
+    max_rows: int = Field(10_000, ge=1, description="More rows in one request: 413.")
+    reload_interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds between checks of a models:/...@alias URI; a new version is "
+        "swapped in without a restart. 0: off.",
+    )
+    batch_wait_ms: float = Field(
+        2.0,
+        ge=0,
+        le=1000,
+        description="Concurrent requests are scored together; wait at most this long for company.",
+    )
+    log_predictions: bool = Field(
+        True,
+        description="Append served rows and predictions to log_dataset (for drift checks).",
+    )
+    log_dataset: str = Field(
+        "served_traffic",
+        description="A partitions.PartitionedDataset of pandas.CSVDataset in the catalog.",
+    )
+    prediction_column: str = Field(
+        "prediction", description="The output column counted by class in /metrics."
+    )
+
+    @field_validator("model_uri")
+    @classmethod
+    def _registry_or_run_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("models:/", "runs:/")):
+            raise ValueError(
+                f"{value!r} is not a model URI; use e.g. 'models:/<name>@champion', "
+                "'models:/<name>/3' or 'runs:/<run id>/model'"
+            )
+        return value
