@@ -120,7 +120,7 @@ class AliasWatcher:
         old = self._holder.model.meta.version
         self._holder.swap(model)
         self._failed = None
-        logger.warning("kedro-mlops: now serving version %s (was %s)", model.meta.version, old)
+        logger.info("kedro-mlops: now serving version %s (was %s)", model.meta.version, old)
         self._report("swapped")
         return True
 

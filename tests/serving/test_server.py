@@ -55,6 +55,16 @@ def test_swaps_to_a_new_version(watched):
     assert registry.loads == ["2"]
 
 
+def test_a_swap_is_logged_at_info(watched, caplog):
+    registry, _holder, watcher, _results = watched
+    registry.version = "2"
+    with caplog.at_level(logging.INFO, logger="kedro_mlops.serving.server"):
+        assert watcher.check() is True
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        ("INFO", "kedro-mlops: now serving version 2 (was 1)")
+    ]
+
+
 def test_a_version_that_fails_to_load_keeps_the_old_model(watched, caplog):
     registry, holder, watcher, results = watched
     registry.version = "2"
