@@ -78,6 +78,31 @@ def test_single_class_target(venv, project, tmp_path):
     assert "found 1: ['no']" in output
 
 
+def test_another_estimator_with_the_base_hyperparameters_is_refused(venv, project, tmp_path):
+    """`--params` is merged into conf/base: the previous estimator's hyper-parameters stay."""
+    copy = copy_project(project, tmp_path / "estimator")
+    estimator = "sklearn.linear_model.LogisticRegression"
+    result = venv.run("kedro", "run", "--params", f"model.estimator={estimator}", cwd=copy,
+                      offline=True)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    for noise in ("Traceback", "Warning", "BEWARE"):
+        assert noise not in output
+    accepted = venv.ok("python", "-c", "from sklearn.linear_model import LogisticRegression as "
+                       "L; print(sorted(L().get_params(), key=str.lower))", cwd=copy)  # fmt: skip
+    assert [line for line in result.stderr.splitlines() if line.strip()][-2:] == [
+        "Error: Node 'train_model' failed: model.hyperparameters has ['l2_regularization', "
+        f"'learning_rate', 'max_leaf_nodes'], which {estimator} does not accept; it accepts "
+        f"{accepted.stdout.strip()}. To switch estimators, `kedro run --params` is not enough "
+        "(it is merged into conf/base/parameters_data_science.yml: the hyper-parameters there "
+        "stay); give the new estimator its whole `model` section in "
+        "conf/<env>/parameters_data_science.yml and run `kedro run --env <env>` (README: Switch "
+        "the estimator).",
+        "The traceback is in info.log.",
+    ]
+    assert "ParameterError: model.hyperparameters has" in (copy / "info.log").read_text()
+
+
 def test_unknown_key_in_mlops_yml(venv, project, tmp_path):
     copy = copy_project(project, tmp_path / "config")
     (copy / "conf" / "local" / "mlops.yml").write_text("tracking:\n  url: sqlite:///x.db\n")

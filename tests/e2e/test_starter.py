@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shlex
 
 import mlflow
 import pandas as pd
@@ -125,6 +126,41 @@ def test_tracking_uri_from_the_environment_wins(venv, project, tmp_path):
     )
     assert store.exists()
     assert not (copy / "mlflow.db").exists()
+
+
+def test_the_readmes_way_to_switch_the_estimator(venv, project, tmp_path):
+    """The generated README's `conf/<env>` file and command, as written there (data_science
+    alone): the estimator gets its own hyper-parameters, `--params` changes one on top."""
+    copy = copy_project(project, tmp_path / "logistic", keep_outputs=True)
+    section = (copy / "README.md").read_text().split("## Switch the estimator\n")[1]
+    config = section.split("```yaml\n")[1].split("```")[0]
+    commands = section.split("```bash\n")[1].split("```")[0].splitlines()
+    env = "logistic"
+    assert f"`conf/{env}/parameters_data_science.yml`:" in section
+    (copy / "conf" / env).mkdir()
+    (copy / "conf" / env / "parameters_data_science.yml").write_text(config)
+    command = shlex.split(commands[1].split("#")[0])
+    assert command == ["kedro", "run", "--env", env, "--params", "model.hyperparameters.C=0.3"]
+    result = venv.run(*command, "--pipelines", "data_science", cwd=copy, offline=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Warning" not in output
+    client = mlflow.MlflowClient(f"sqlite:///{copy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("bar_demo")
+    (run,) = client.search_runs([experiment.experiment_id])
+    hyperparameters = {
+        name: value
+        for name, value in run.data.params.items()
+        if name.startswith("model.hyperparameters.")
+    }
+    assert run.data.params["model.estimator"] == "sklearn.linear_model.LogisticRegression"
+    assert hyperparameters == {
+        "model.hyperparameters.C": "0.3",
+        "model.hyperparameters.max_iter": "1000",
+    }
+    assert run.data.metrics["roc_auc"] > 0.7
+    info = json.loads((copy / "data" / "06_models" / "model_info.json").read_text())
+    assert info["name"] == "LogisticRegression"
 
 
 def test_generated_project_files(project):
