@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 + make):
 #   make demo   set up, create a project from the starter under build/, run it, show the results
-#   make test   set up, lint, run the whole test suite (unit + end-to-end)
+#   make test   set up, lint, run the whole test suite (unit + end-to-end, the docs built strictly)
+#   make docs   the documentation site, into build/site/
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,15 +13,17 @@ DEMO_PROJECT := $(DEMO_DIR)/churn-demo
 DEMO_PORT := 18765
 DEMO_ROW := {"customer_id": 1, "signup_date": "2025-08-18", "tenure_months": 28, "monthly_charges": 100.12, "total_charges": 2789.17, "num_support_calls": 4, "age": 53, "contract_type": "month-to-month", "internet_service": "fiber", "payment_method": "electronic-check", "region": "north", "paperless_billing": "yes"}
 export KEDRO_DISABLE_TELEMETRY := 1
+# mkdocs-material's banner about its successor, printed on every build
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint format install clean benchmark benchmark-image
+.PHONY: demo test lint format install clean benchmark benchmark-image docs docs-images
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -65,6 +68,16 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -p no:cacheprovider --timeout=1200 tests
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir build/site
+	@echo "Open build/site/index.html"
+
+# the screenshots of the docs (docs/images/*.png), from the demo project, with headless Chromium
+docs-images: $(STAMP)
+	test -d $(DEMO_PROJECT)/data/08_reporting/drift || $(MAKE) demo
+	command -v chromium >/dev/null || apt-get install -y -q chromium
+	PATH="$(BIN):$$PATH" $(BIN)/python docs/images/src/make_images.py $(DEMO_PROJECT)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
