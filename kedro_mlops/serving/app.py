@@ -81,10 +81,12 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     from contextlib import asynccontextmanager  # noqa: PLC0415
 
     from kedro_mlops.serving.batching import MicroBatcher  # noqa: PLC0415
+    from kedro_mlops.serving.data_warnings import DataWarnings  # noqa: PLC0415
 
     metrics = Metrics()
     metrics.serving(None, holder.model)
     holder.listeners.append(metrics.serving)
+    data_warnings = DataWarnings(lambda kind: metrics.data_warnings.labels(kind).inc())
 
     def on_batch(model: ServingModel, rows: pd.DataFrame, output: pd.DataFrame) -> None:
         column = model.prediction_column
@@ -94,7 +96,12 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         if traffic is not None:
             traffic.append(rows, output)
 
-    batcher = MicroBatcher(lambda: holder.model, max_wait_s=limits.batch_wait_s, on_batch=on_batch)
+    batcher = MicroBatcher(
+        lambda: holder.model,
+        max_wait_s=limits.batch_wait_s,
+        on_batch=on_batch,
+        scoring=data_warnings.capture,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -108,6 +115,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         yield
         gc.unfreeze()
         batcher.close()
+        data_warnings.close()
         if on_stop:
             on_stop()
         if traffic is not None:

@@ -18,6 +18,7 @@ throughput: ``--workers``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from kedro_mlops.serving.schema import ROW_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
     import pandas as pd
 
@@ -54,7 +56,8 @@ class MicroBatcher:
     """Queue requests' rows, score them in batches on one thread with the current model.
 
     ``on_batch(model, rows, output)`` is called on the worker after each scored batch (metrics,
-    the traffic log); its errors are logged, never raised to a request.
+    the traffic log); its errors are logged, never raised to a request. Each scoring call runs
+    inside ``scoring()`` (e.g. :meth:`DataWarnings.capture`).
     """
 
     def __init__(
@@ -64,8 +67,10 @@ class MicroBatcher:
         max_rows: int = 4096,
         max_wait_s: float = 0.002,
         on_batch: Callable[[ServingModel, pd.DataFrame, pd.DataFrame], None] | None = None,
+        scoring: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self._current = current
+        self._scoring = scoring
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._on_batch = on_batch
@@ -120,11 +125,11 @@ class MicroBatcher:
                 if not self._loop_limited:
                     _one_native_thread()
                     self._loop_limited = True
-                results = score_jobs(model, work, self._on_batch)
+                results = score_jobs(model, work, self._on_batch, self._scoring)
             else:
                 try:
                     results = await loop.run_in_executor(
-                        self._executor, score_jobs, model, work, self._on_batch
+                        self._executor, score_jobs, model, work, self._on_batch, self._scoring
                     )
                 except RuntimeError as exc:  # the executor is shut down: the server is stopping
                     results = [exc] * len(jobs)
@@ -146,18 +151,20 @@ def score_jobs(
     model: ServingModel,
     jobs: list[tuple[list[dict[str, Any]], tuple[str, ...]]],
     on_batch: Callable[[ServingModel, pd.DataFrame, pd.DataFrame], None] | None = None,
+    scoring: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> list[str | Exception]:
-    """Score several requests' rows (each with the output columns it leaves out) in one call;
-    each request gets the JSON text of its own output rows, or the exception its rows alone
-    raise when the batch fails."""
+    """Score several requests' rows (each with the output columns it leaves out) in one call,
+    inside ``scoring()``; each request gets the JSON text of its own output rows, or the
+    exception its rows alone raise when the batch fails."""
     rows = jobs[0][0] if len(jobs) == 1 else [row for job, _hidden in jobs for row in job]
     try:
-        frame = model.frame(rows)
-        output = model.score(frame)
+        with scoring():
+            frame = model.frame(rows)
+            output = model.score(frame)
     except Exception as exc:
         if len(jobs) == 1:
             return [exc]
-        return [score_jobs(model, [job], on_batch)[0] for job in jobs]
+        return [score_jobs(model, [job], on_batch, scoring)[0] for job in jobs]
     if on_batch is not None:
         try:
             on_batch(model, frame, output)

@@ -55,6 +55,13 @@ class Metrics:
             ["name", "version", "run_id"],
             registry=self.registry,
         )
+        self.data_warnings = Counter(
+            "kedro_mlops_data_warnings",
+            "Warnings the model's code gave while scoring, by kind (logger and message template, "
+            "or warning category and place).",
+            ["kind"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "kedro_mlops_model_reloads",
             "Model reloads by result (swapped, failed).",

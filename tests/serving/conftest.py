@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import free_port
 from tests.serving.pipeline import raw_rows, serving_model
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from fastapi import FastAPI
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +45,27 @@ def openapi_types(row: dict[str, Any]) -> dict[str, Any]:
         name: spec.get("type") or [option["type"] for option in spec["anyOf"]]
         for name, spec in row["properties"].items()
     }
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """``app`` behind a real uvicorn server on a free loopback port (in a thread of this
+    process, so that its log records reach ``caplog``); yields its URL."""
+    import uvicorn  # noqa: PLC0415
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="test-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "the server did not start within 60 s"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

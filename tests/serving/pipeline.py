@@ -4,6 +4,8 @@ so a saved bundle can pickle the nodes by reference."""
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,32 @@ DATASET = {
 NUMERIC = [*DATASET["numeric_features"], "charges_per_month", "signup_month"]
 CATEGORICAL = DATASET["categorical_features"]
 SERVING = {"threshold": 0.5}
+# a region the model never saw: rows with it make the pipeline warn (warnings.warn)
+UNKNOWN_REGION = "atlantis"
+
+logger = logging.getLogger(__name__)
 
 
 def prepare_batch(batch: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """Derived features, as the starter's prepare_batch builds them."""
+    """Derived features, as the starter's prepare_batch builds them, with its warnings about
+    the data (logged for a zero denominator, warnings.warn for an unknown region)."""
     frame = batch.copy()
+    zeros = int((frame["tenure_months"] == 0).sum())
+    if zeros:
+        logger.warning(
+            "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there",
+            "charges_per_month",
+            "tenure_months",
+            zeros,
+            len(frame),
+        )
+    unknown = int((frame["region"] == UNKNOWN_REGION).sum())
+    if unknown:
+        warnings.warn(
+            f"{unknown} of {len(frame)} rows have region {UNKNOWN_REGION!r}, unknown to the model",
+            UserWarning,
+            stacklevel=1,  # the place is this line: the warning's kind
+        )
     frame["charges_per_month"] = frame["monthly_charges"] / frame["tenure_months"].where(
         frame["tenure_months"] > 0
     )

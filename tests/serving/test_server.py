@@ -60,7 +60,8 @@ def test_a_swap_is_logged_at_info(watched, caplog):
     registry.version = "2"
     with caplog.at_level(logging.INFO, logger="kedro_mlops.serving.server"):
         assert watcher.check() is True
-    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+    logged = [record for record in caplog.records if record.name == "kedro_mlops.serving.server"]
+    assert [(record.levelname, record.getMessage()) for record in logged] == [
         ("INFO", "kedro-mlops: now serving version 2 (was 1)")
     ]
 
