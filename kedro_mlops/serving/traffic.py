@@ -104,11 +104,18 @@ class TrafficLog:
 
 
 def csv_partitions(directory: Path) -> Callable[[str, pd.DataFrame], None]:
-    """``save`` writing ``<directory>/<partition>.csv`` (a CSV ``PartitionedDataset`` reads it)."""
+    """``save`` writing ``<directory>/<partition>.csv`` (a CSV ``PartitionedDataset`` reads it).
+
+    A partition appears whole: it is written under a name a ``.csv`` suffix does not match, then
+    renamed, so a reader listing the folder meanwhile (``kedro mlops monitor``) never reads half
+    a file.
+    """
 
     def save(partition: str, frame: pd.DataFrame) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(directory / f"{partition}.csv", index=False)
+        partial = directory / f".{partition}.csv.partial"
+        frame.to_csv(partial, index=False)
+        partial.replace(directory / f"{partition}.csv")
 
     return save
 

@@ -29,7 +29,8 @@ def test_rows_and_predictions_are_written_as_csv_partitions_on_close(model, tmp_
         log.append(batch, model.score(batch))
     assert not (tmp_path / "served").exists()  # nothing written on the request path
     log.close()
-    (partition,) = (tmp_path / "served").glob("*.csv")
+    (partition,) = (tmp_path / "served").iterdir()  # written whole, then renamed: no leftover
+    assert partition.suffix == ".csv"
     assert partition.stem.count("-") == 2  # <timestamp>-<pid>-<sequence>
     written = read_partitions(tmp_path / "served")
     expected = pd.concat(
