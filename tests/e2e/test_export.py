@@ -245,6 +245,46 @@ def assert_kfp_steps(spec: dict, platform: dict, tasks: set[str]) -> None:
     assert every_task and all(t["cachingOptions"] == {} for t in every_task)  # no enableCache
 
 
+def test_a_task_without_its_directory_variables_fails_first_in_one_line(
+    venv, project, airflow, airflow_home, tmp_path
+):
+    """`airflow tasks test` (no run recorded): the check fails the task before Docker's API is
+    called (DOCKER_HOST names no socket), instead of a 500 about a directory named NOTSET."""
+    path = copy_project(project, tmp_path / "bar-demo")
+    venv.ok("kedro", "mlops", "export", cwd=path, offline=True)
+    dags = Path(airflow_home["AIRFLOW__CORE__DAGS_FOLDER"])
+    shutil.copy(path / "dist" / "orchestration" / "airflow" / "bar_demo.py", dags)
+
+    def task_test(dag_id: str, task_id: str, **variables: str) -> list[str]:
+        environ = {**airflow_home, "DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}"}
+        environ.update({f"AIRFLOW_VAR_{name.upper()}": value for name, value in variables.items()})
+        ran = airflow.run("airflow", "tasks", "test", dag_id, task_id, cwd=tmp_path, env=environ,
+                          timeout=600)  # fmt: skip
+        output = ran.stdout + ran.stderr
+        assert "new_state=failed" in output, output[-5000:]  # `tasks test` exits 0 all the same
+        for noise in ("NOTSET", "Docker", "docker.errors"):
+            assert noise not in output
+        return [line for line in output.splitlines() if "AirflowFailException:" in line]
+
+    assert task_test("bar_demo", "data_engineering") == [
+        "airflow.sdk.exceptions.AirflowFailException: Set the Airflow Variable(s) "
+        "bar_demo_data_dir (not set: the host directory mounted on /app/data), "
+        "bar_demo_mlflow_dir (not set: the host directory mounted on /app/mlflow): `airflow "
+        "variables set bar_demo_data_dir /absolute/host/path`, or AIRFLOW_VAR_BAR_DEMO_DATA_DIR "
+        "in the environment of the Airflow workers."
+    ]
+    # the continuous training DAG's drift check too; a relative path is no host directory
+    store = str(tmp_path / "store")
+    failed = task_test("bar_demo_ct", "drift_check", bar_demo_data_dir="data",
+                       bar_demo_mlflow_dir=store)  # fmt: skip
+    assert failed == [
+        "airflow.sdk.exceptions.AirflowFailException: Set the Airflow Variable(s) "
+        "bar_demo_data_dir (is 'data', not an absolute path: mounted on /app/data): `airflow "
+        "variables set bar_demo_data_dir /absolute/host/path`, or AIRFLOW_VAR_BAR_DEMO_DATA_DIR "
+        "in the environment of the Airflow workers."
+    ]
+
+
 def test_airflow_runs_the_packaged_images(  # noqa: PLR0915
     venv, project, packaged, podman_socket, airflow, airflow_home, tmp_path
 ):

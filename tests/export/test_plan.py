@@ -160,6 +160,24 @@ def test_rendered_definitions_are_python(template, export):
     assert "password" not in source.lower().replace("mlflow_tracking_password", "")
 
 
+def test_docker_tasks_check_the_directory_variables_before_their_container_starts():
+    source = render(plan(), TEMPLATES / "airflow_dag.py.j2")
+    assigned = {
+        node.targets[0].id: node.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    # the Variables the mounts read, without a default
+    assert ast.literal_eval(assigned["HOST_DIRECTORIES"]) == {
+        "bar_demo_data_dir": "/app/data",
+        "bar_demo_mlflow_dir": "/app/mlflow",
+    }
+    assert source.count("pre_execute=check_variables,") == 1  # in container(), for every task
+    # the pods read no Variable: claims, namespace and Secret are in the file
+    pods = render(plan({"airflow": {"operator": "kubernetes"}}), TEMPLATES / "airflow_dag.py.j2")
+    assert "Variable" not in pods and "var.value" not in pods
+
+
 def test_notes_name_the_serving_image_and_the_settings():
     notes = render_notes(plan(services=["serve"]), ["dist/orchestration/airflow/bar_demo.py"])
     assert (
