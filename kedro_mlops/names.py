@@ -4,6 +4,10 @@ imports it."""
 from __future__ import annotations
 
 import keyword
+import re
+
+_K8S_INVALID = re.compile(r"[^a-z0-9-]+")
+_K8S_NAME_MAX = 63
 
 
 def package_name(project_name: str) -> str:
@@ -21,3 +25,18 @@ def project_name_problem(project_name: str) -> str | None:
         "which cannot be imported. Start with a letter; use letters, digits, spaces, '-' and "
         "'_', e.g. 'Churn Demo'."
     )
+
+
+def k8s_name(*parts: str) -> str:
+    """A Kubernetes object name (RFC 1123 label) of ``parts``: ``("Bar Demo", "data_science")``
+    -> ``"bar-demo-data-science"``; ``_``, ``.`` and spaces become ``-``.
+
+    Raises:
+        ValueError: when nothing valid is left.
+    """
+    text = "-".join(parts).lower()
+    name = _K8S_INVALID.sub("-", text).strip("-")
+    name = re.sub(r"-{2,}", "-", name)[:_K8S_NAME_MAX].rstrip("-")
+    if not name:
+        raise ValueError(f"Cannot make a Kubernetes name of {text!r}: no letter or digit in it.")
+    return name

@@ -15,6 +15,7 @@ from kedro_mlops.config.base import (
     SERVE_PORT,
     Section,
 )
+from kedro_mlops.config.deploy import DeployConfig, DeployResources, OverlayConfig
 from kedro_mlops.config.export import (
     AirflowExportConfig,
     ContinuousTrainingConfig,
@@ -55,6 +56,8 @@ __all__ = [
     "SERVE_PORT",
     "AirflowExportConfig",
     "ContinuousTrainingConfig",
+    "DeployConfig",
+    "DeployResources",
     "DriftCheckConfig",
     "ExportConfig",
     "ExportResources",
@@ -63,6 +66,7 @@ __all__ = [
     "LineageConfig",
     "MlopsConfig",
     "MonitoringConfig",
+    "OverlayConfig",
     "PackagingConfig",
     "PredictionDriftConfig",
     "RegistryConfig",

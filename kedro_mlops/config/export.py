@@ -126,6 +126,15 @@ class KubernetesExportConfig(Section):
     def _dns_name(cls, value: str | None) -> str | None:
         return check_k8s_name(value)
 
+    def names(self, slug: str) -> tuple[str, str, str]:
+        """The data claim, the MLflow claim and the Secret of the project named ``slug`` in
+        Kubernetes (``kedro mlops export`` and ``kedro mlops deploy`` use the same)."""
+        return (
+            self.data_volume_claim or f"{slug}-data",
+            self.mlflow_volume_claim or f"{slug}-mlflow",
+            self.secret or f"{slug}-mlflow",
+        )
+
 
 class ExportConfig(Section):
     """``kedro mlops export``: the images of ``kedro mlops package`` as orchestrator definitions,

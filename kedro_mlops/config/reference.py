@@ -61,10 +61,29 @@ def type_name(annotation: Any) -> str:  # noqa: ANN401 - a type hint
 
 def value_text(value: Any) -> str:  # noqa: ANN401 - any YAML value
     """A value as it is written in YAML, on one line."""
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, sort_keys=False)
+    text = yaml.safe_dump(_plain(value), default_flow_style=True, width=math.inf, sort_keys=False)
     return text.removesuffix("\n...\n").strip()
+
+
+def _plain(value: Any) -> Any:  # noqa: ANN401 - any YAML value
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def child_prefix(key: str, annotation: Any) -> str:  # noqa: ANN401 - a type hint
+    """How the keys under a field are named: ``a.b.`` (a section), ``a.b[].`` (a list of
+    sections), ``a.b.<name>.`` (a mapping of named sections)."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return f"{key}[]."
+    if origin is dict:
+        return f"{key}.<name>."
+    return f"{key}."
 
 
 def rows(model: type[BaseModel] = MlopsConfig, prefix: str = "") -> list[Row]:
@@ -77,12 +96,11 @@ def rows(model: type[BaseModel] = MlopsConfig, prefix: str = "") -> list[Row]:
         default = (
             "required" if required else value_text(field.get_default(call_default_factory=True))
         )
-        is_list = typing.get_origin(field.annotation) is list
         found.append(
             Row(key, type_name(field.annotation), default, field.description or "", bool(nested))
         )
         if nested is not None:
-            found += rows(nested, f"{key}[]." if is_list else f"{key}.")
+            found += rows(nested, child_prefix(key, field.annotation))
     return found
 
 
@@ -155,6 +173,13 @@ def _field_lines(
             )
             item_lines[first] = f"{pad}  - {item_lines[first].lstrip()}"
             lines += item_lines
+        return lines
+    if isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+        lines.append(f"{pad}{name}:")
+        for number, (key, item) in enumerate(value.items()):
+            lines.append(f"{pad}  {key}:")
+            for child in _shown(item, only_set=True):
+                lines += _field_lines(item, child, indent + 4, comment=number == 0, only_set=True)
         return lines
     if isinstance(value, list) and len(value) > _BLOCK_LIST:
         return [*lines, f"{pad}{name}:", *(f"{pad}  - {value_text(item)}" for item in value)]

@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from kedro_mlops.config.base import Section
+from kedro_mlops.config.deploy import DeployConfig
 from kedro_mlops.config.export import ExportConfig
 from kedro_mlops.config.monitoring import MonitoringConfig
 from kedro_mlops.config.packaging import PackagingConfig
@@ -46,6 +47,11 @@ class MlopsConfig(Section):
         ExportConfig(),
         description="`kedro mlops export`: the images as orchestrator definitions with "
         "continuous training.",
+    )
+    deploy: DeployConfig = Field(
+        DeployConfig(),
+        description="`kedro mlops deploy`: Kubernetes manifests of the images, one overlay per "
+        "environment.",
     )
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kedro_mlops import names
 from kedro_mlops.export.errors import ExportError
 from kedro_mlops.export.graph import ancestors, producer_of, topological_order, upstream_of
 
@@ -16,25 +17,20 @@ if TYPE_CHECKING:
     from kedro_mlops.config import ExportConfig, MonitoringConfig
     from kedro_mlops.export.graph import PipelineData
 
-_K8S_INVALID = re.compile(r"[^a-z0-9-]+")
-_K8S_NAME_MAX = 63
 # the drift check's exit codes (`kedro mlops monitor`): 0 no drift, 1 drift, anything else: error
 DRIFT_EXIT_CODE = 1
 
 
 def k8s_name(*parts: str) -> str:
-    """A Kubernetes object name (RFC 1123 label) of ``parts``: ``("Bar Demo", "data_science")``
-    -> ``"bar-demo-data-science"``; ``_``, ``.`` and spaces become ``-``.
+    """A Kubernetes object name of ``parts`` (``names.k8s_name``).
 
     Raises:
         ExportError: when nothing valid is left.
     """
-    text = "-".join(parts).lower()
-    name = _K8S_INVALID.sub("-", text).strip("-")
-    name = re.sub(r"-{2,}", "-", name)[:_K8S_NAME_MAX].rstrip("-")
-    if not name:
-        raise ExportError(f"Cannot make a Kubernetes name of {text!r}: no letter or digit in it.")
-    return name
+    try:
+        return names.k8s_name(*parts)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def identifier(name: str) -> str:
@@ -231,6 +227,7 @@ def plan_export(
         config, monitoring, pipelines, upstream, order, step, package, slug, images
     )
     kube = config.kubernetes
+    data_claim, mlflow_claim, secret = kube.names(slug)
     return ExportPlan(
         project_name=project_name,
         package=package,
@@ -244,9 +241,9 @@ def plan_export(
         environment=dict(config.environment),
         resources=config.resources.model_dump(),
         namespace=kube.namespace,
-        data_claim=kube.data_volume_claim or f"{slug}-data",
-        mlflow_claim=kube.mlflow_volume_claim or f"{slug}-mlflow",
-        secret=kube.secret or f"{slug}-mlflow",
+        data_claim=data_claim,
+        mlflow_claim=mlflow_claim,
+        secret=secret,
         workdir=container.workdir,
         data_dir=container.data_dir,
         mlflow_dir=container.mlflow_dir,
