@@ -246,6 +246,11 @@ ROW = json.dumps(GOOD)
         (ROW.replace('"north"', r'"a \":\" b"'), [{**GOOD, "region": 'a ":" b'}]),
         (ROW.replace('": ', '" : '), [GOOD]),
         (ROW.replace('"age": null', '"age": 3'), [{**GOOD, "age": 3}]),
+        (
+            ROW.replace("2025-01-31", "2025-01-31T10:30:00+01:00"),
+            [{**GOOD, "signup_date": "2025-01-31T10:30:00+01:00"}],
+        ),
+        (ROW.replace('"north"', '"a:b"'), [{**GOOD, "region": "a:b"}]),
     ],
     ids=[
         "object",
@@ -254,6 +259,8 @@ ROW = json.dumps(GOOD)
         "value holding a key-like text",
         "blank before colons",
         "int",
+        "date-time (colons in a value)",
+        "colon in a value",
     ],
 )
 def test_validator_takes_any_valid_body(body, rows):
@@ -266,6 +273,16 @@ def test_validator_takes_any_valid_body(body, rows):
         (ROW[:-1] + ', "region": "south"}', "row 0, field 'region': given more than once"),
         (ROW[:-1] + ', "region" : "south"}', "row 0, field 'region': given more than once"),
         (f"[{ROW}, {ROW[:-1]}, " + '"age": 1}]', "row 1, field 'age': given more than once"),
+        (
+            ROW.replace("2025-01-31", "2025-01-31T10:30").replace('"north"', '"a:b"')[:-1]
+            + ', "tenure": 4}',
+            "row 0, field 'tenure': given more than once",
+        ),
+        (
+            f"[{ROW}, {ROW.replace('2025-01-31', '2025-02-30')}]",
+            "row 1, field 'signup_date': '2025-02-30' is not an ISO date or date-time, e.g. "
+            "2025-08-18",
+        ),
         (ROW.replace("null", "NaN"), "row 0, field 'age': Input should be a finite number"),
         ("[]", "no rows: send one object or a non-empty array of objects"),
         ("7", "expected a JSON object (one row) or an array of objects, got a number"),
@@ -284,3 +301,14 @@ def test_validator_refuses_like_the_careful_path(body, message):
 def test_validator_counts_rows():
     with pytest.raises(TooManyRowsError, match=r"^3 rows, above serving.max_rows = 2$"):
         VALIDATOR.body(f"[{ROW}, {ROW}, {ROW}]".encode(), max_rows=2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [json.dumps([GOOD] * 3), ROW.replace("2025-01-31", "2025-01-31T10:30:00")],
+    ids=["json.dumps", "date-time"],
+)
+def test_well_formed_bodies_take_the_fast_path(body):
+    # what clients send (json.dumps, pandas' to_json) is validated without the careful path
+    rows = json.loads(body)
+    assert VALIDATOR._fast(body.encode()) == (rows if isinstance(rows, list) else [rows])
