@@ -7,7 +7,7 @@ prints the report that call returns. What a command reads from the Kedro project
 
 from __future__ import annotations
 
-from kedro_mlops.cli import ci, export, monitor, package, serve, tracking
+from kedro_mlops.cli import ci, deploy, export, monitor, package, serve, tracking
 from kedro_mlops.cli.ci import add_ci_files, ci_project
 from kedro_mlops.cli.group import commands, mlops
 
@@ -16,6 +16,7 @@ __all__ = [
     "ci",
     "ci_project",
     "commands",
+    "deploy",
     "export",
     "mlops",
     "monitor",

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.framework.startup import ProjectMetadata
 
-    from kedro_mlops.config import ExportConfig, MlopsConfig
+    from kedro_mlops.config import DeployConfig, ExportConfig, MlopsConfig
+    from kedro_mlops.deploy import DeployPlan
     from kedro_mlops.export import ExportProject
     from kedro_mlops.packaging import Project, ServeModel
     from kedro_mlops.serving.model import ServingModel
@@ -171,3 +172,56 @@ def export_inputs(
         services=services,
         registry=registry,
     )
+
+
+def deploy_inputs(
+    metadata: ProjectMetadata,
+    context: KedroContext,
+    config: MlopsConfig,
+    options: DeployConfig,
+    *,
+    overlays: list[str],
+) -> tuple[DeployPlan, dict[str, Any]]:
+    """The deployment of the project (its images, which pipelines score and which train) and
+    the smoke test's row, after checking there is a model for the serving image."""
+    from kedro_mlops import deploy, export, packaging  # noqa: PLC0415
+    from kedro_mlops.serving.project import batch_input  # noqa: PLC0415
+    from kedro_mlops.serving.smoke import sample_rows  # noqa: PLC0415
+    from kedro_mlops.serving.source import ModelSourceError  # noqa: PLC0415
+
+    project_path = Path(metadata.project_path)
+    images, registry = image_references(
+        project_path,
+        metadata.project_name,
+        config,
+        image_tag=options.image_tag,
+        registry=options.registry,
+        error=deploy.DeployError,
+    )
+    batch, _services = batch_and_services(metadata, config.packaging.pipelines)
+    data = [export.PipelineData.of(name, *ios) for name, ios in batch.items()]
+    upstream = export.upstream_of(data)
+    order = export.topological_order(upstream)
+    needed = {name for deps in upstream.values() for name in deps}
+    scoring = [name for name in order if name not in needed][-1:]  # what nothing else reads
+    training = [
+        name for name in order if scoring and name in export.ancestors(upstream, scoring[0])
+    ]
+    paths = packaging.ContainerPaths()
+    plan = deploy.plan_deploy(
+        project_name=metadata.project_name,
+        package=metadata.package_name,
+        images=images,
+        scoring=scoring,
+        training=training,
+        config=config.model_copy(update={"deploy": options}),
+        container=deploy.Container(paths.data, paths.mlflow),
+        registry=registry,
+        overlays=overlays,
+    )
+    try:  # the serving image carries a model: there must be one to put inside
+        project_model(context, config, None)
+        frame = batch_input(registered_pipelines(), context.catalog)
+    except ModelSourceError as exc:
+        raise deploy.DeployError(f"Nothing to deploy: {exc.message}") from None
+    return plan, sample_rows(frame, 1)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -80,6 +80,26 @@ def _describe(exc: ValidationError, source: str) -> str:
         else:
             lines.append(f"  - {key!r}: {err['msg']} (got {err['input']!r})")
     return "\n".join(lines)
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def override(section: SectionT, **options: Any) -> SectionT:  # noqa: ANN401 - option values
+    """``section`` with command-line options (``None``: not given) in place of its keys.
+
+    Raises:
+        ConfigError: naming the option (``--schedule``) and what it should look like.
+    """
+    chosen = {name: value for name, value in options.items() if value is not None}
+    try:
+        return type(section).model_validate(section.model_dump() | chosen)
+    except ValidationError as exc:
+        problems = [
+            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ConfigError("Invalid option " + "; ".join(problems)) from None
 
 
 def section_model(annotation: Any) -> type[BaseModel] | None:  # noqa: ANN401 - a type hint

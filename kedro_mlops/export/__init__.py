@@ -10,7 +10,7 @@ Usable from Python on its own::
 from __future__ import annotations
 
 from kedro_mlops.export.errors import ExportError
-from kedro_mlops.export.graph import PipelineData, topological_order, upstream_of
+from kedro_mlops.export.graph import PipelineData, ancestors, topological_order, upstream_of
 from kedro_mlops.export.plan import (
     ContainerSettings,
     ContinuousTraining,
@@ -37,6 +37,7 @@ __all__ = [
     "Service",
     "Step",
     "Training",
+    "ancestors",
     "export_project",
     "k8s_name",
     "merge_options",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kedro_mlops import names
+from kedro_mlops.config import override
+from kedro_mlops.errors import ConfigError
 from kedro_mlops.export.errors import ExportError
 from kedro_mlops.export.graph import ancestors, producer_of, topological_order, upstream_of
 
@@ -161,17 +163,10 @@ def merge_options(config: ExportConfig, **options: str | None) -> ExportConfig:
     Raises:
         ExportError: naming the option (``--schedule``) and what it should look like.
     """
-    from pydantic import ValidationError  # noqa: PLC0415
-
-    chosen = {name: value for name, value in options.items() if value is not None}
     try:
-        return type(config).model_validate(config.model_dump() | chosen)
-    except ValidationError as exc:
-        problems = [
-            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: {error['msg']}"
-            for error in exc.errors()
-        ]
-        raise ExportError("Invalid option " + "; ".join(problems)) from None
+        return override(config, **options)
+    except ConfigError as exc:
+        raise ExportError(exc.message) from None
 
 
 def monitor_command(check: str) -> tuple[str, ...]:
