@@ -16,14 +16,39 @@ from kedro_mlops.serving.model import load_bundle
 from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, build_app, serve
 
 
+def _from_env(name: str, kind: type[float] | type[int], default: float) -> float:
+    """A number from the environment, else ``default``; a value that is no number ends the
+    program with one line naming the variable (exit 2)."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        print(f"Error: {name}={text!r} is not {what}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kedro_mlops.serving", description=__doc__)
     parser.add_argument("--bundle", type=Path, required=True, help="the saved model directory")
     parser.add_argument("--host", default=DEFAULTS.host)
     parser.add_argument("--port", type=int, default=DEFAULTS.port)
     parser.add_argument("--workers", type=int, default=DEFAULTS.workers)
-    parser.add_argument("--max-body-mb", type=float, default=DEFAULTS.max_body_mb)
-    parser.add_argument("--max-rows", type=int, default=DEFAULTS.max_rows)
+    # a deployment sets these through the environment (kedro mlops deploy's ConfigMap)
+    parser.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=_from_env("KEDRO_MLOPS_SERVE_MAX_BODY_MB", float, DEFAULTS.max_body_mb),
+        help="larger request bodies: 413 [$KEDRO_MLOPS_SERVE_MAX_BODY_MB; %(default)s]",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=_from_env("KEDRO_MLOPS_SERVE_MAX_ROWS", int, DEFAULTS.max_rows),
+        help="more rows in one request: 413 [$KEDRO_MLOPS_SERVE_MAX_ROWS; %(default)s]",
+    )
     parser.add_argument(
         "--log-dir",
         default=os.environ.get("KEDRO_MLOPS_SERVE_LOG_DIR"),
