@@ -29,7 +29,6 @@ GATE_VARIABLE = "GATE_DECISION"
 CI_DIR = "build/ci"
 IMAGE_CACHE = ".cache/images"  # the CI cache directory of the dependency image (IMAGE_CACHE)
 VALIDATE_PREFIX = "validate"  # `make validate` runs the nodes named so
-DEPLOY_TARGETS = ("deploy-kubernetes", "deploy-airflow")
 MAKEFILE = "Makefile"
 README = "README.md"
 README_MARKER = "## CI > CT > CD"
@@ -63,6 +62,9 @@ class CiProject:
         validate_pipeline: the pipeline holding them (``data_engineering``).
         validate_nodes: the nodes ``make validate`` runs on the raw data.
         monitor_checks: the drift checks ``make monitor`` runs.
+        deploy_dir: where ``kedro mlops deploy`` writes the manifests and ``deploy.sh``.
+        deploy_environments: the environments ``make deploy ENV=<env>`` rolls out to, in the
+            order CD deploys them (each a job behind its protected environment).
     """
 
     project_name: str
@@ -73,6 +75,8 @@ class CiProject:
     validate_pipeline: str = ""
     validate_nodes: tuple[str, ...] = ()
     monitor_checks: tuple[str, ...] = ()
+    deploy_dir: str = "deploy/kubernetes"
+    deploy_environments: tuple[str, ...] = ("staging", "production")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -136,7 +140,8 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "gate_variable": GATE_VARIABLE,
         "ci_dir": CI_DIR,
         "image_cache": IMAGE_CACHE,
-        "deploy_targets": list(DEPLOY_TARGETS),
+        "deploy_dir": project.deploy_dir,
+        "deploy_environments": list(project.deploy_environments),
         "readme_marker": README_MARKER,
         **project.extra,
     }

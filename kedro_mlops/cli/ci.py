@@ -50,6 +50,8 @@ def ci_project(project_path: Path, project_name: str, env: str | None = None) ->
         monitor_checks=tuple(
             check.name for check in config.monitoring.checks if check.current in produced
         ),
+        deploy_dir=f"{config.deploy.output}/{config.deploy.target}",
+        deploy_environments=tuple(config.deploy.overlays),
     )
 
 

@@ -120,9 +120,9 @@ def test_github_and_gitlab_jobs_call_the_same_commands():
     commands = _jobs_commands(files)
     assert sorted(commands["github"]) == sorted(commands["gitlab"])
     assert sorted(commands["github"]) == [
-        ("deploy-airflow",),
-        ("deploy-kubernetes",),
         ("install", "ci"),
+        ("install", "deploy"),
+        ("install", "deploy"),
         ("install", "registry-login", "push", "smoke"),
         ("install", "train", "gate", "monitor"),
     ]
@@ -154,17 +154,24 @@ def test_cd_runs_only_for_a_new_champion():
         f"${{{{ steps.gate.outputs.{GATE_VARIABLE} }}}}"
     )
     assert github["jobs"]["cd"]["if"] == "needs.ct.outputs.decision == 'champion'"
-    for target in ("deploy-kubernetes", "deploy-airflow"):
-        assert github["jobs"][target]["needs"] == "cd"
-        assert github["jobs"][target]["environment"] == "production"
+    # staging, then production: each in its environment (the approvals), with its KUBECONFIG
+    assert github["jobs"]["deploy-staging"]["needs"] == "cd"
+    assert github["jobs"]["deploy-production"]["needs"] == "deploy-staging"
+    for environment in ("staging", "production"):
+        job = github["jobs"][f"deploy-{environment}"]
+        assert job["environment"] == environment
+        assert job["env"]["ENV"] == environment
+        assert job["env"]["KUBECONFIG_DATA"] == "${{ secrets.KUBECONFIG }}"
     child = yaml.safe_load(files[".gitlab/cd.yml"])
     assert child["images"]["rules"] == [{"if": f'${GATE_VARIABLE} == "champion"'}]
     assert child["no-new-champion"]["rules"] == [{"if": f'${GATE_VARIABLE} != "champion"'}]
-    for target in ("deploy-kubernetes", "deploy-airflow"):
-        assert child[target]["rules"] == [
-            {"if": f'${GATE_VARIABLE} == "champion"', "when": "manual"}
-        ]
-        assert child[target]["environment"] == {"name": "production"}
+    assert child["deploy-staging"]["needs"] == ["images"]
+    assert child["deploy-production"]["needs"] == ["deploy-staging"]
+    for environment in ("staging", "production"):
+        job = child[f"deploy-{environment}"]
+        assert job["rules"] == [{"if": f'${GATE_VARIABLE} == "champion"', "when": "manual"}]
+        assert job["environment"] == {"name": environment}
+        assert job["variables"]["ENV"] == environment
     parent = yaml.safe_load(files[".gitlab-ci.yml"])
     assert parent["deliver"]["trigger"]["include"] == [
         {"artifact": "build/ci/gate.yml", "job": "train"},

@@ -148,7 +148,8 @@ def test_a_first_deployment_that_fails_says_there_was_nothing_to_go_back_to(depl
     assert result.returncode == 1
     assert calls[-1] == "rollout undo deployment/bar-demo-serve"
     assert result.stderr.rstrip().endswith(
-        "deploy: the rollback failed too (a first deployment has no previous revision)"
+        "deploy: the rollback failed too (see kubectl's message; a first deployment has no "
+        "previous revision)"
     )
 
 

@@ -142,7 +142,7 @@ def test_starter_files_lint_clean(venv, project, ci_tools):
     ).returncode
     # every target the jobs call is in the Makefile, and `make help` lists it
     help_text = venv.ok("make", "help", cwd=project).stdout
-    for target in ("ci", "train", "gate", "monitor", "images", "smoke", "push", "deploy-airflow"):
+    for target in ("ci", "train", "gate", "monitor", "images", "smoke", "push", "deploy"):
         assert f"make {target} " in help_text, help_text
 
 
@@ -278,7 +278,7 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         ), out[-8000:]
         assert _catalog(address) == {f"ci/{image.split(':')[0]}": [tag] for image in images}
         # the deploy jobs wait for a person
-        assert "deploy-kubernetes" not in out
+        assert "deploy-staging" not in out
         # the dependency image was saved to the CI cache; a store without it loads it from there
         (deps,) = set(re.findall(r"bar-demo-deps:[0-9a-f]{12}", out))
         cache = path / ".cache" / "images"
