@@ -131,7 +131,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     app.state.holder = holder
     app.state.metrics = metrics
 
-    app.add_middleware(Measure, metrics=metrics)
+    app.add_middleware(Measure, metrics=metrics, activity=traffic.activity if traffic else None)
 
     def problem(status: int, error: RequestError | str) -> JSONResponse:
         if isinstance(error, RequestError):

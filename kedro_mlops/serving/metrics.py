@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from kedro_mlops.serving.model import ServingModel
+    from kedro_mlops.serving.traffic import Activity
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +84,13 @@ class Metrics:
 class Measure:
     """Counts and times every request by route and status (a plain ASGI middleware: FastAPI's
     ``@app.middleware`` costs a task and a stream per request); an unexpected error is a logged,
-    counted 500, never a traceback to the client."""
+    counted 500, never a traceback to the client. Each request is counted in ``activity``
+    while it is in flight (the inference log writes when there is none)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, activity: Activity | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.activity = activity
         self._paths: frozenset[str] | None = None  # the app's routes (all without parameters)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,6 +100,8 @@ class Measure:
         started = time.perf_counter()
         status = 500
         responded = False
+        if self.activity is not None:
+            self.activity.begin()
 
         async def sending(message: Message) -> None:
             nonlocal status, responded
@@ -115,6 +120,8 @@ class Measure:
                 scope, receive, send
             )
         finally:
+            if self.activity is not None:
+                self.activity.end()
             path = self._route(scope)
             self.metrics.requests.labels(path, scope["method"], str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)

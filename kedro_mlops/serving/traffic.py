@@ -4,6 +4,11 @@ Requests hand their rows to a queue; one background thread writes them in batche
 ``flush_s`` seconds or ``flush_rows`` rows) as new partitions, through a ``save(partition_id,
 frame)`` given by the caller: CSV files in the folder of the project's ``served_traffic``
 catalog dataset (a ``PartitionedDataset`` of CSV files), which ``kedro mlops monitor`` reads.
+
+Writing CSV is Python work that holds the interpreter lock: a write during a request delays that
+request by as much. So a write that is due waits for a quiet moment of the server's
+:class:`Activity` (no request in flight or started for ``settle_s``), at most ``flush_s``
+longer: under continuous load the log is written anyway, a little later.
 """
 
 from __future__ import annotations
@@ -27,6 +32,22 @@ logger = logging.getLogger(__name__)
 SERVED_AT = "served_at"
 
 
+class Activity:
+    """The requests in flight and started so far (counted on the server's event loop; read by
+    the log's thread)."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.started = 0
+
+    def begin(self) -> None:
+        self.in_flight += 1
+        self.started += 1
+
+    def end(self) -> None:
+        self.in_flight -= 1
+
+
 class TrafficLog:
     """Append request rows + predictions to partitions, in a background thread."""
 
@@ -37,11 +58,17 @@ class TrafficLog:
         flush_s: float = 1.0,
         flush_rows: int = 5000,
         max_pending_rows: int = 1_000_000,
+        activity: Activity | None = None,
+        settle_s: float = 0.01,
     ) -> None:
         self._save = save
         self._flush_s = flush_s
         self._flush_rows = flush_rows
         self._max_pending = max_pending_rows
+        self.activity = activity or Activity()  # the server counts its requests here
+        self._settle_s = settle_s
+        self._closing = threading.Event()
+        self.deferred = 0  # writes that waited for a quiet moment
         self._queue: queue.Queue[tuple[pd.DataFrame, pd.DataFrame, str] | None] = queue.Queue()
         self._pending = 0
         self._dropped = 0
@@ -61,6 +88,7 @@ class TrafficLog:
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and stop the thread."""
+        self._closing.set()
         self._queue.put(None)
         self._thread.join(timeout)
         if self._dropped:
@@ -83,12 +111,36 @@ class TrafficLog:
                 if rows < self._flush_rows:
                     continue
             if batch:
+                if item is not None:
+                    self._wait_quiet()
                 self._write(_joined(batch))
                 self._pending -= rows
                 batch, rows = [], 0
             deadline = time.monotonic() + self._flush_s
             if item is None:
                 return
+
+    def _wait_quiet(self) -> None:
+        """Until no request has been in flight or started for ``settle_s`` (two looks that far
+        apart see the same count of started requests and none in flight), at most ``flush_s``
+        or until the log closes."""
+        activity = self.activity
+        deadline = time.monotonic() + self._flush_s
+        seen = -1  # requests started at the last look that saw none in flight
+        waited = False
+        while time.monotonic() < deadline:
+            started = activity.started
+            if activity.in_flight == 0:
+                if started == seen:
+                    break
+                seen = started
+            else:
+                seen = -1
+                if not waited:
+                    waited = True
+                    self.deferred += 1
+            if self._closing.wait(self._settle_s):
+                break
 
     def _write(self, frame: pd.DataFrame) -> None:
         self._sequence += 1

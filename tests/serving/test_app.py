@@ -444,6 +444,8 @@ def test_served_rows_are_logged_with_their_predictions(model, tmp_path):
         assert client.post("/predict", json=rows[:2]).status_code == 200
         assert client.post("/predict", json={**rows[2], "age": "x"}).status_code == 422
         assert client.post("/invocations", json={"inputs": rows[3:]}).status_code == 200
+    # every request was counted while in flight: the log writes when none is
+    assert (traffic.activity.started, traffic.activity.in_flight) == (3, 0)
     # the app's shutdown flushed the log
     logged = pd.concat(pd.read_csv(f) for f in sorted((tmp_path / "served").glob("*.csv")))
     served = [rows[0], rows[1], rows[3], rows[4]]

@@ -90,3 +90,27 @@ def test_a_full_queue_drops_rows_and_says_so(model, tmp_path, caplog):
     log.close()
     assert len(read_partitions(tmp_path)) == 6
     assert "3 served rows were not logged (queue full)" in caplog.text
+
+
+def test_a_write_waits_for_no_request_in_flight(model, tmp_path):
+    log = TrafficLog(csv_partitions(tmp_path), flush_s=3600, flush_rows=3)
+    log.activity.begin()  # a request in flight
+    batch = raw_rows(3)
+    log.append(batch, model.score(batch))
+    wait_for(lambda: log.deferred == 1)
+    assert not list(tmp_path.glob("*.csv"))  # due, but the server is busy
+    log.activity.end()
+    wait_for(lambda: len(list(tmp_path.glob("*.csv"))) == 1)
+    log.close()
+    assert len(read_partitions(tmp_path)) == 3
+
+
+def test_a_busy_server_gets_its_log_written_all_the_same(model, tmp_path):
+    log = TrafficLog(csv_partitions(tmp_path), flush_s=0.05, flush_rows=3)
+    log.activity.begin()  # never quiet
+    batch = raw_rows(3)
+    log.append(batch, model.score(batch))
+    wait_for(lambda: len(list(tmp_path.glob("*.csv"))) == 1)
+    assert log.deferred == 1
+    log.close()
+    assert len(read_partitions(tmp_path)) == 3
