@@ -53,9 +53,11 @@ demo: $(STAMP)
 	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow 2>/dev/null \
 		| grep -E '^(Wrote|- `)' | sed 's/^/  /'
+	@echo "Kubernetes (kedro mlops deploy; make deploy ENV=staging applies, checks and rolls back):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops deploy 2>/dev/null | sed 's/^/  /'
 	@echo "CI > CT > CD (generated with the project; each job runs one of its make targets):"
 	@cd $(DEMO_PROJECT) && ls -1 .github/workflows/*.yml .gitlab-ci.yml | sed 's/^/  /'
-	@cd $(DEMO_PROJECT) && sed -n '5,12p' Makefile | sed 's/^#/ /'
+	@cd $(DEMO_PROJECT) && sed -n '5,13p' Makefile | sed 's/^#/ /'
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)

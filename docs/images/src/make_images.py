@@ -175,7 +175,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1:
         sys.exit(__doc__)
     project = Path(argv[0]).resolve()
-    screenshot((HERE / "architecture.html").as_uri(), IMAGES / "architecture.png", "1150,480")
+    screenshot((HERE / "architecture.html").as_uri(), IMAGES / "architecture.png", "1300,470")
     screenshot(drift_report(project).as_uri(), IMAGES / "drift-report.png", "1280,1000", 8000)
     serving_docs(project, IMAGES / "serving-docs.png")
 
