@@ -167,8 +167,9 @@ class DataWarnings:
 
 
 def _note(unlogged: int, every_s: float) -> str:
+    # in parentheses: a console handler with markup (Rich) would take [...] for a style
     since = f"{unlogged} more since the last one; " if unlogged else ""
     return (
-        f" [kedro-mlops: {since}further ones within {every_s:g} s are counted in /metrics "
-        f"({METRIC}), not logged]"
+        f" (kedro-mlops: {since}further ones within {every_s:g} s are counted in /metrics "
+        f"as {METRIC}, not logged)"
     )

@@ -4,6 +4,7 @@ minute; other threads, errors and what comes outside scoring untouched."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -19,8 +20,8 @@ from tests.serving.pipeline import UNKNOWN_REGION
 
 RATIO = "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there"
 NOTE = (
-    " [kedro-mlops: further ones within 60 s are counted in /metrics "
-    "(kedro_mlops_data_warnings_total), not logged]"
+    " (kedro-mlops: further ones within 60 s are counted in /metrics "
+    "as kedro_mlops_data_warnings_total, not logged)"
 )
 
 
@@ -121,8 +122,8 @@ def test_one_line_per_kind_and_minute(features, caplog):
     assert counted == ["tests.serving.features: %d rows without a contract"] * 5
     assert [record.getMessage() for record in caplog.records] == [
         f"1 rows without a contract{NOTE}",
-        "4 rows without a contract [kedro-mlops: 2 more since the last one; further ones "
-        "within 60 s are counted in /metrics (kedro_mlops_data_warnings_total), not logged]",
+        "4 rows without a contract (kedro-mlops: 2 more since the last one; further ones "
+        "within 60 s are counted in /metrics as kedro_mlops_data_warnings_total, not logged)",
     ]
 
 
@@ -163,3 +164,21 @@ def test_messages_formatted_before_logging_are_counted_as_other_past_a_limit(fea
         "other",
         "other",
     ]
+
+
+def test_the_note_shows_in_kedros_console(features):
+    # `kedro mlops serve` logs through Kedro's RichHandler, whose markup takes [...] for a style
+    from kedro.logging import RichHandler  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+
+    console = Console(file=io.StringIO(), width=400)
+    handler = RichHandler(console=console)
+    features.addHandler(handler)
+    thinner = DataWarnings(lambda kind: None)
+    try:
+        with thinner.capture():
+            features.warning("%d rows without a contract", 3)
+    finally:
+        features.removeHandler(handler)
+        thinner.close()
+    assert f"3 rows without a contract{NOTE}" in console.file.getvalue()
