@@ -223,5 +223,6 @@ def deploy_inputs(
         project_model(context, config, None)
         frame = batch_input(registered_pipelines(), context.catalog)
     except ModelSourceError as exc:
-        raise deploy.DeployError(f"Nothing to deploy: {exc.message}") from None
+        reason = " ".join(exc.message.split())  # one line, whatever the dataset printed
+        raise deploy.DeployError(f"Nothing to deploy: {reason}") from None
     return plan, sample_rows(frame, 1)[0]
