@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import threading
 import time
 
 import pandas as pd
 import pytest
 
 from kedro_mlops.serving.batching import MicroBatcher, json_text, score_jobs
+from kedro_mlops.serving.model import ServingModel
 from tests.serving.conftest import rows_of
 
 
@@ -149,3 +152,46 @@ def test_each_request_gets_its_columns(model):
         "model_registry",
     ]
     assert [list(row) for row in json.loads(full)] == [list(alone(model, rows[1:])[0])] * 2
+
+
+def openmp_threads() -> int | None:
+    """The OpenMP thread count native code started from this thread would use (None: no
+    OpenMP library loaded)."""
+    from threadpoolctl import ThreadpoolController  # noqa: PLC0415
+
+    counts = [i["num_threads"] for i in ThreadpoolController().info() if i["user_api"] == "openmp"]
+    return max(counts) if counts else None
+
+
+def in_a_new_thread(work):
+    """``work()`` in a fresh thread (its own OpenMP settings), its result."""
+    results = []
+    thread = threading.Thread(target=lambda: results.append(work()))
+    thread.start()
+    thread.join()
+    return results[0]
+
+
+def test_a_lone_large_request_gets_the_native_libraries_threads(model):
+    default = in_a_new_thread(openmp_threads)
+    if default is None or default < 2:
+        pytest.skip("one OpenMP thread either way here")
+    seen = []
+
+    class Recording(ServingModel):
+        def score(self, rows: pd.DataFrame) -> pd.DataFrame:
+            seen.append((len(rows), openmp_threads()))
+            return super().score(rows)
+
+    recording = Recording(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)})
+    batcher = MicroBatcher(lambda: recording, threaded_rows=100)
+
+    async def main() -> None:
+        try:
+            for rows in (5, 150, 5):  # one at a time: each alone
+                await batcher.score(rows_of(rows))
+        finally:
+            batcher.close()
+
+    in_a_new_thread(lambda: asyncio.run(main()))
+    assert seen == [(5, 1), (150, default), (5, 1)]
