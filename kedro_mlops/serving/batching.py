@@ -80,7 +80,9 @@ class MicroBatcher:
         self._max_wait_s = max_wait_s
         self._on_batch = on_batch
         self._together = False  # the last batch held several requests
-        # the event loop thread's limit to one native thread (None: not set, or nothing to limit)
+        # the native thread pools, found once (finding them takes ~2 ms), and the event loop
+        # thread's limit to one native thread (None: not set yet, or no threadpoolctl)
+        self._native: Any = None
         self._loop_limit: Any = None
         self._loop_limited = False
         self._queue: asyncio.Queue[_Job] | None = None
@@ -154,7 +156,8 @@ class MicroBatcher:
         """Score a lone request on the event loop's thread: one native thread, or the native
         libraries' own threads from ``threaded_rows`` rows."""
         if not self._loop_limited:
-            self._loop_limit = _one_native_thread()
+            self._native = _native_threads()
+            self._loop_limit = self._native.limit(limits=1) if self._native is not None else None
             self._loop_limited = True
         if rows < self._threaded_rows or self._loop_limit is None:
             return score_jobs(model, work, self._on_batch, self._scoring)
@@ -162,7 +165,7 @@ class MicroBatcher:
         try:
             return score_jobs(model, work, self._on_batch, self._scoring)
         finally:
-            self._loop_limit = _one_native_thread()
+            self._loop_limit = self._native.limit(limits=1)
 
     def close(self) -> None:
         if self._worker is not None:
@@ -216,11 +219,17 @@ def json_text(frame: pd.DataFrame) -> str:
     return frame.to_json(orient="records", double_precision=15, date_format="iso")
 
 
-def _one_native_thread() -> Any:  # noqa: ANN401 - a threadpoolctl limiter
-    """Limit this thread's native code (OpenMP, BLAS) to one thread; the limiter, which can
-    restore the limits it found, or ``None`` without threadpoolctl."""
+def _native_threads() -> Any:  # noqa: ANN401 - a threadpoolctl ThreadpoolController
+    """The native thread pools loaded (OpenMP, BLAS), or ``None`` without threadpoolctl."""
     try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - scikit-learn's dependency
+        from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - scikit-learn's dependency
     except ImportError:  # no scikit-learn: nothing to limit
         return None
-    return threadpool_limits(1)
+    return ThreadpoolController()
+
+
+def _one_native_thread() -> None:
+    """Limit this thread's native code to one thread."""
+    native = _native_threads()
+    if native is not None:
+        native.limit(limits=1)
