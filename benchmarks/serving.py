@@ -223,10 +223,7 @@ def _bare_calls(project: Path, model_uri: str, frame: object) -> dict[str, Calla
 
     from kedro_mlops.serving.source import load_from_mlflow  # noqa: PLC0415
 
-    # Kedro's runner and nodes log every call at INFO, and the starter's features warn about the
-    # batch's zero tenures at WARNING, on every call: the bare calls log nothing (the server
-    # logs such a warning once a minute and counts the rest)
-    logging.disable(logging.WARNING)
+    logging.disable(logging.INFO)  # Kedro's runner and nodes log every call at INFO otherwise
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     sys.path.insert(0, str(project / "src"))
     served = load_from_mlflow(mlflow.MlflowClient(), model_uri)
