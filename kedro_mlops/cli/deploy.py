@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 @mlops.command()
 @click.option(
     "--target",
-    type=click.Choice(["kubernetes"]),
+    type=click.Choice(["kubernetes", "compose"]),
     default=None,
-    help="kubernetes: a kustomize base and one overlay per environment [kubernetes].",
+    help="kubernetes: a kustomize base and one overlay per environment; compose: the serving "
+    "image, an MLflow server and Prometheus on one host [kubernetes].",
 )
 @click.option("--output", "-o", default=None, help="Directory to write into [deploy].")
 @click.option("--image-tag", default=None, help="Image tag [packaging.tag, else the version].")

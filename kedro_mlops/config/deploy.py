@@ -68,8 +68,11 @@ class DeployConfig(Section):
     kustomize base with one overlay per environment. CLI options override these keys. Volume
     claims and the tracking Secret are the ones ``export.kubernetes`` names."""
 
-    target: Literal["kubernetes"] = Field(
-        "kubernetes", description="kubernetes: a kustomize tree (base/ and overlays/<env>/)."
+    target: Literal["kubernetes", "compose"] = Field(
+        "kubernetes",
+        description="kubernetes: a kustomize tree (base/ and overlays/<env>/); compose: one host "
+        "running the serving image, an MLflow tracking server and Prometheus (docker compose, "
+        "podman-compose).",
     )
     output: str = Field(
         "deploy",
@@ -107,6 +110,10 @@ class DeployConfig(Section):
         "CronJob.",
     )
     training: bool = Field(True, description="Write the training Job.")
+    prometheus_image: str = Field(
+        "docker.io/prom/prometheus:v2.53.0",
+        description="compose: the Prometheus image that scrapes the server's /metrics.",
+    )
     rollout_timeout_s: int = Field(
         300, ge=1, description="`make deploy` waits this long for the rollout before undoing it."
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from kedro_mlops.deploy.compose import compose_files
 from kedro_mlops.deploy.errors import DeployError
 from kedro_mlops.deploy.kustomize import tree
 from kedro_mlops.deploy.plan import SERVICE_PORT
@@ -38,6 +39,11 @@ class DeployReport:
 
     def lines(self) -> list[str]:
         plan = self.plan
+        if plan.config.target == "compose":
+            return [
+                f"Wrote {self.where}/ ({len(self.files)} files): compose.yaml, prometheus.yml",
+                f"Run: docker compose -f {self.where}/compose.yaml up -d   (or podman-compose)",
+            ]
         overlays = [overlay.name for overlay in plan.overlays]
         listed = ",".join(overlays)
         lines = [f"Wrote {self.where}/ ({len(self.files)} files): base/, overlays/{{{listed}}}/"]
@@ -114,10 +120,13 @@ def deploy_project(
             "choose another --output (or empty it yourself)."
         )
     where = _relative(directory, project_path)
-    files = tree(plan)
-    files["deploy.sh"] = render_script(plan, where)
+    if plan.config.target == "compose":
+        files = compose_files(plan, where)
+    else:
+        files = tree(plan)
+        files["deploy.sh"] = render_script(plan, where)
+        files["README.md"] = render_readme(plan, where)
     files["smoke-row.json"] = json.dumps(smoke_row, indent=2, default=str) + "\n"
-    files["README.md"] = render_readme(plan, where)
     files[MARKER] = "Written by `kedro mlops deploy`; the directory is replaced on every run.\n"
     _write_at_once(directory, files)
     return DeployReport(plan, where, tuple(sorted(name for name in files if name != MARKER)))
@@ -133,7 +142,8 @@ def _write_at_once(directory: Path, files: dict[str, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         script = staging / "deploy.sh"
-        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        if script.exists():
+            script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         old = None
         if directory.exists():
             old = directory.with_name(f".{directory.name}-old-{os.getpid()}")

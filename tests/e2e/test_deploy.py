@@ -189,3 +189,47 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_written(venv, project, tmp_
     assert last.startswith("Error: Nothing to deploy: "), output_of(result)
     assert "model.pkl" in last and last.endswith("`kedro run` trains one")
     assert not (path / "deploy").exists()
+
+
+def test_the_compose_target_runs_the_server_and_the_tracking_server(
+    venv, with_serve_image, tmp_path
+):
+    """podman-compose runs the serving image and the MLflow server of the compose file (the
+    Prometheus image cannot be pulled offline: it is left out of this run)."""
+    path, tag = with_serve_image
+    result = venv.run(
+        "kedro", "mlops", "deploy", "--target", "compose", "--image-tag", tag, cwd=path
+    )
+    assert result.returncode == 0, output_of(result)
+    compose_dir = path / "deploy" / "compose"
+    compose = yaml.safe_load((compose_dir / "compose.yaml").read_text())
+    # the test's copy: free host ports and local image names, nothing else changed
+    serve_port, mlflow_port = free_port(), free_port()
+    services = compose["services"]
+    services["serve"]["ports"] = [f"{serve_port}:8080"]
+    services["mlflow"]["ports"] = [f"{mlflow_port}:5000"]
+    for service in ("serve", "mlflow"):
+        services[service]["image"] = f"localhost/{services[service]['image']}"
+    compose["name"] = f"e2e-compose-{serve_port}"
+    copy = compose_dir / "compose.e2e.yaml"
+    copy.write_text(yaml.safe_dump(compose, sort_keys=False))
+    up = venv.run("podman-compose", "-f", str(copy), "up", "-d", "serve", "mlflow", cwd=compose_dir)
+    try:
+        assert up.returncode == 0, output_of(up)
+        _wait(f"http://127.0.0.1:{serve_port}/ready", timeout=120)
+        _wait(f"http://127.0.0.1:{mlflow_port}/health", timeout=120)
+        row = json.loads((compose_dir / "smoke-row.json").read_text())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{serve_port}/predict",
+            data=json.dumps(row).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
+            assert json.loads(answer.read())["predictions"][0]["customer_id"] == row["customer_id"]
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{mlflow_port}/api/2.0/mlflow/experiments/search?max_results=5",
+            timeout=30,
+        ) as answer:
+            assert "experiments" in json.loads(answer.read())
+    finally:
+        venv.run("podman-compose", "-f", str(copy), "down", "--volumes", cwd=compose_dir)
