@@ -34,6 +34,25 @@ def rows_of(n: int, seed: int = 0) -> list[dict[str, Any]]:
     ]
 
 
+def assert_serves(client, model) -> None:
+    """A good request to ``client`` (a TestClient of the app serving ``model``, version 1) is
+    answered, with the model's own prediction."""
+    good = rows_of(1)[0]
+    response = client.post("/predict", json=good)
+    assert response.status_code == 200, response.text
+    expected = model.score(model.frame([good]))
+    assert response.json() == {
+        "model": {"name": "churn", "version": "1", "run_id": "run1"},
+        "predictions": [
+            {
+                "customer_id": good["customer_id"],
+                "prediction": expected["prediction"][0],
+                "probability": pytest.approx(expected["probability"][0], abs=1e-15),
+            }
+        ],
+    }
+
+
 @pytest.fixture
 def good_row() -> dict[str, Any]:
     return rows_of(1)[0]
