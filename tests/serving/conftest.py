@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -51,6 +52,30 @@ def assert_serves(client, model) -> None:
             }
         ],
     }
+
+
+MB = 1024 * 1024
+JSON = "application/json"
+
+
+@pytest.fixture(scope="module")
+def client(model):
+    """The app in process (FastAPI's TestClient), 3 MB and 50 rows at most a request."""
+    import warnings  # noqa: PLC0415
+
+    from kedro_mlops.serving.app import Limits, ModelHolder, create_app  # noqa: PLC0415
+
+    with warnings.catch_warnings():  # starlette's notice about httpx2, not ours to act on
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    limits = Limits(max_body_bytes=3 * MB, max_rows=50)
+    with TestClient(create_app(ModelHolder(model), limits)) as test_client:
+        yield test_client
+
+
+def body(value: object) -> bytes:
+    return json.dumps(value).encode()
 
 
 @pytest.fixture

@@ -14,27 +14,15 @@ import pytest
 from kedro_mlops.serving.app import Limits, ModelHolder, create_app
 from kedro_mlops.serving.model import MODEL_COLUMNS
 from kedro_mlops.serving.traffic import TrafficLog, csv_partitions
-from tests.serving.conftest import assert_serves, openapi_types, rows_of
+from tests.serving.conftest import JSON, MB, assert_serves, body, openapi_types, rows_of
 from tests.serving.pipeline import serving_model
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, not ours to act on
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-MB = 1024 * 1024
 LIMITS = Limits(max_body_bytes=3 * MB, max_rows=50)
 GOOD = rows_of(1)[0]
-JSON = "application/json"
-
-
-@pytest.fixture(scope="module")
-def client(model):
-    with TestClient(create_app(ModelHolder(model), LIMITS)) as client:
-        yield client
-
-
-def body(value: object) -> bytes:
-    return json.dumps(value).encode()
 
 
 def with_field(name: str, raw: str) -> bytes:

@@ -10,27 +10,14 @@ import warnings
 import pandas as pd
 import pytest
 
-from kedro_mlops.serving.app import Limits, ModelHolder, create_app
-from tests.serving.conftest import assert_serves, rows_of
+from kedro_mlops.serving.app import Limits
+from tests.serving.conftest import JSON, MB, assert_serves, body, rows_of
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, not ours to act on
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
-MB = 1024 * 1024
 LIMITS = Limits(max_body_bytes=3 * MB, max_rows=50)
 GOOD = rows_of(1)[0]
-JSON = "application/json"
-
-
-@pytest.fixture(scope="module")
-def client(model):
-    with TestClient(create_app(ModelHolder(model), LIMITS)) as client:
-        yield client
-
-
-def body(value: object) -> bytes:
-    return json.dumps(value).encode()
 
 
 NOT_ROWS = "expected a JSON object (one row) or an array of objects, got {}"
