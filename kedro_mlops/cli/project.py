@@ -204,9 +204,8 @@ def deploy_inputs(
     order = export.topological_order(upstream)
     needed = {name for deps in upstream.values() for name in deps}
     scoring = [name for name in order if name not in needed][-1:]  # what nothing else reads
-    training = [
-        name for name in order if scoring and name in export.ancestors(upstream, scoring[0])
-    ]
+    trained = export.ancestors(upstream, scoring[0]) if scoring else set()
+    training = [name for name in order if name in trained]
     paths = packaging.ContainerPaths()
     plan = deploy.plan_deploy(
         project_name=metadata.project_name,

@@ -6,6 +6,12 @@ from pydantic import Field, field_validator
 
 from kedro_mlops.config.base import SERVE_PORT, Section
 
+# the serving image's settings from its environment (`python -m kedro_mlops.serving`); a
+# deployment (kedro mlops deploy) sets them
+ENV_LOG_DIR = "KEDRO_MLOPS_SERVE_LOG_DIR"
+ENV_MAX_BODY_MB = "KEDRO_MLOPS_SERVE_MAX_BODY_MB"
+ENV_MAX_ROWS = "KEDRO_MLOPS_SERVE_MAX_ROWS"
+
 
 class ServingConfig(Section):
     """Which model scores (batch ``kedro run --pipeline serving`` and ``kedro mlops serve``),

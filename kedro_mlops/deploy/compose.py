@@ -37,9 +37,7 @@ def compose_file(plan: DeployPlan) -> dict[str, Any]:
             "read_only": True,
             # writable by the image's user only there: /tmp and the inference log (kept while
             # the container lives; mount a host directory there to keep it longer)
-            "tmpfs": [TMP_DIR, f"{SERVED_DIR}:mode=1777"]
-            if "KEDRO_MLOPS_SERVE_LOG_DIR" in plan.serve_settings
-            else [TMP_DIR],
+            "tmpfs": [TMP_DIR, f"{plan.log_dir}:mode=1777"] if plan.log_dir else [TMP_DIR],
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges:true"],
             "environment": dict(plan.serve_settings),

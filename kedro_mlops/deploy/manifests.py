@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import SERVE_PORT
-from kedro_mlops.deploy.plan import SERVED_DIR, SERVICE_PORT, TMP_DIR
+from kedro_mlops.deploy.plan import SERVICE_PORT, TMP_DIR
 
 if TYPE_CHECKING:
     from kedro_mlops.config import DeployResources
@@ -73,8 +73,8 @@ def deployment(plan: DeployPlan) -> Manifest:
     that never go below the wanted replicas, replicas spread over nodes, Prometheus scraping."""
     selector = plan.component("serve")
     writable = [("tmp", TMP_DIR)]
-    if "KEDRO_MLOPS_SERVE_LOG_DIR" in plan.serve_settings:
-        writable.append(("served", SERVED_DIR))
+    if plan.log_dir:
+        writable.append(("served", plan.log_dir))
     container = {
         "name": "serve",
         "image": plan.serve_image,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kedro_mlops import names
+from kedro_mlops.config.serving import ENV_LOG_DIR, ENV_MAX_BODY_MB, ENV_MAX_ROWS
 from kedro_mlops.deploy.errors import DeployError
 
 if TYPE_CHECKING:
@@ -59,6 +60,11 @@ class DeployPlan:
     overlays: tuple[Overlay, ...]
     registry: str | None = None
     uid: int = UID
+
+    @property
+    def log_dir(self) -> str | None:
+        """Where the serving container appends its inference log (None: no log)."""
+        return self.serve_settings.get(ENV_LOG_DIR)
 
     @property
     def serve_name(self) -> str:
@@ -126,11 +132,8 @@ def plan_deploy(
         raise DeployError(str(exc)) from None
     data_claim, mlflow_claim, secret = config.export.kubernetes.names(slug)
     serving = config.serving
-    settings = {
-        "KEDRO_MLOPS_SERVE_LOG_DIR": SERVED_DIR,
-        "KEDRO_MLOPS_SERVE_MAX_BODY_MB": str(serving.max_body_mb),
-        "KEDRO_MLOPS_SERVE_MAX_ROWS": str(serving.max_rows),
-    }
+    settings = {ENV_LOG_DIR: SERVED_DIR} if serving.log_predictions else {}
+    settings |= {ENV_MAX_BODY_MB: str(serving.max_body_mb), ENV_MAX_ROWS: str(serving.max_rows)}
     return DeployPlan(
         project_name=project_name,
         package=package,
@@ -139,7 +142,7 @@ def plan_deploy(
         scoring=tuple((name, images[name]) for name in scoring if name in images),
         training=tuple((name, images[name]) for name in training if name in images),
         config=deploy,
-        serve_settings=settings if serving.log_predictions else _without_log(settings),
+        serve_settings=settings,
         data_claim=data_claim,
         mlflow_claim=mlflow_claim,
         secret=secret,
@@ -159,7 +162,3 @@ def _overlay(name: str, config: OverlayConfig) -> Overlay:
         image_tag=config.image_tag,
         resources=config.resources,
     )
-
-
-def _without_log(settings: dict[str, str]) -> dict[str, str]:
-    return {key: value for key, value in settings.items() if key != "KEDRO_MLOPS_SERVE_LOG_DIR"}

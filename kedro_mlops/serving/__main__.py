@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from kedro_mlops.config.serving import ENV_LOG_DIR, ENV_MAX_BODY_MB, ENV_MAX_ROWS
 from kedro_mlops.serving.model import load_bundle
 from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, build_app, serve
 
@@ -40,19 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-body-mb",
         type=float,
-        default=_from_env("KEDRO_MLOPS_SERVE_MAX_BODY_MB", float, DEFAULTS.max_body_mb),
-        help="larger request bodies: 413 [$KEDRO_MLOPS_SERVE_MAX_BODY_MB; %(default)s]",
+        default=_from_env(ENV_MAX_BODY_MB, float, DEFAULTS.max_body_mb),
+        help=f"larger request bodies: 413 [${ENV_MAX_BODY_MB}; %(default)s]",
     )
     parser.add_argument(
         "--max-rows",
         type=int,
-        default=_from_env("KEDRO_MLOPS_SERVE_MAX_ROWS", int, DEFAULTS.max_rows),
-        help="more rows in one request: 413 [$KEDRO_MLOPS_SERVE_MAX_ROWS; %(default)s]",
+        default=_from_env(ENV_MAX_ROWS, int, DEFAULTS.max_rows),
+        help=f"more rows in one request: 413 [${ENV_MAX_ROWS}; %(default)s]",
     )
     parser.add_argument(
         "--log-dir",
-        default=os.environ.get("KEDRO_MLOPS_SERVE_LOG_DIR"),
-        help="append served rows here as CSV files [$KEDRO_MLOPS_SERVE_LOG_DIR; none]",
+        default=os.environ.get(ENV_LOG_DIR),
+        help=f"append served rows here as CSV files [${ENV_LOG_DIR}; none]",
     )
     parser.add_argument(
         "--check", action="store_true", help="load the model, build the app and exit (no server)"
