@@ -6,6 +6,10 @@ from __future__ import annotations
 import keyword
 import re
 
+# the registry aliases: the version that serves, and the one tried against it
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
 _K8S_INVALID = re.compile(r"[^a-z0-9-]+")
 _K8S_NAME_MAX = 63
 

@@ -10,6 +10,9 @@ import click
 
 from kedro_mlops.cli.group import ENV_OPTION, mlops
 from kedro_mlops.cli.project import load, project_model, registered_pipelines
+from kedro_mlops.config import override
+from kedro_mlops.config.rollout import ROLLOUT_MODES
+from kedro_mlops.hooks.project import model_name
 
 if TYPE_CHECKING:
     from kedro.framework.startup import ProjectMetadata
@@ -28,6 +31,18 @@ if TYPE_CHECKING:
     default=None,
     help="Seconds between checks of an @alias URI for a new version; 0: off [30].",
 )
+@click.option(
+    "--rollout",
+    type=click.Choice(ROLLOUT_MODES),
+    default=None,
+    help="Try the challenger on live traffic [serving.rollout.mode: none].",
+)
+@click.option(
+    "--fraction",
+    type=float,
+    default=None,
+    help="canary: the share of rows the challenger answers [serving.rollout.fraction: 0.1].",
+)
 @ENV_OPTION
 @click.pass_obj
 def serve(  # noqa: PLR0917 - click passes every option
@@ -37,14 +52,24 @@ def serve(  # noqa: PLR0917 - click passes every option
     port: int | None,
     workers: int | None,
     reload_interval: float | None,
+    rollout: str | None,
+    fraction: float | None,
     env: str | None,
 ) -> None:
-    """Serve the model behind a typed REST API: /predict, /invocations, /docs, /metrics."""
-    from kedro_mlops.serving.project import serve_project  # noqa: PLC0415
+    """Serve the model behind a typed REST API: /predict, /invocations, /docs, /metrics;
+    with --rollout, the challenger beside it (shadow or canary)."""
+    from kedro_mlops.serving.project import (  # noqa: PLC0415
+        challenger_uri,
+        load_challenger,
+        serve_project,
+    )
 
     context, config = load(metadata, env)
+    trial = override(config.serving.rollout, mode=rollout, fraction=fraction)
+    serving = config.serving.model_copy(update={"rollout": trial})
+    name = model_name(context, config)
     serve_project(
-        config.serving,
+        serving,
         load_model=lambda: project_model(context, config, model_uri),
         catalog=context.catalog,
         project_path=Path(metadata.project_path),
@@ -52,6 +77,8 @@ def serve(  # noqa: PLR0917 - click passes every option
         port=port,
         workers=workers,
         reload_interval=reload_interval,
+        load_challenger=lambda: load_challenger(serving, name),
+        challenger_uri=challenger_uri(serving, name),
         echo=lambda line: click.echo(line, err=True),
     )
 

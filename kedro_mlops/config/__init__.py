@@ -32,6 +32,7 @@ from kedro_mlops.config.monitoring import (
     PredictionDriftConfig,
 )
 from kedro_mlops.config.packaging import DEFAULT_PRUNE, PackagingConfig
+from kedro_mlops.config.rollout import RolloutAnalysisConfig, RolloutConfig, ServingRolloutConfig
 from kedro_mlops.config.root import (
     MlopsConfig,
     config_files,
@@ -71,8 +72,11 @@ __all__ = [
     "PackagingConfig",
     "PredictionDriftConfig",
     "RegistryConfig",
+    "RolloutAnalysisConfig",
+    "RolloutConfig",
     "Section",
     "ServingConfig",
+    "ServingRolloutConfig",
     "TrackingConfig",
     "check_k8s_name",
     "check_quantity",

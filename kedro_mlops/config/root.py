@@ -12,6 +12,7 @@ from kedro_mlops.config.deploy import DeployConfig
 from kedro_mlops.config.export import ExportConfig
 from kedro_mlops.config.monitoring import MonitoringConfig
 from kedro_mlops.config.packaging import PackagingConfig
+from kedro_mlops.config.rollout import RolloutConfig
 from kedro_mlops.config.serving import ServingConfig
 from kedro_mlops.config.tracking import RegistryConfig, TrackingConfig
 from kedro_mlops.errors import ConfigError
@@ -34,6 +35,11 @@ class MlopsConfig(Section):
     serving: ServingConfig = Field(
         ServingConfig(),
         description="Which model scores (batch and online) and the REST server's options.",
+    )
+    rollout: RolloutConfig = Field(
+        RolloutConfig(),
+        description="`kedro mlops rollout analyze`: when the challenger is promoted, held or "
+        "rolled back on live traffic.",
     )
     packaging: PackagingConfig = Field(
         PackagingConfig(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from kedro_mlops.config.base import SERVE_PORT, Section
+from kedro_mlops.config.rollout import ServingRolloutConfig
 
 # the serving image's settings from its environment (`python -m kedro_mlops.serving`); a
 # deployment (kedro mlops deploy) sets them
@@ -53,6 +54,10 @@ class ServingConfig(Section):
     )
     prediction_column: str = Field(
         "prediction", description="The output column counted by class in /metrics."
+    )
+    rollout: ServingRolloutConfig = Field(
+        ServingRolloutConfig(),
+        description="A challenger tried on live traffic (shadow or canary) before it takes over.",
     )
 
     @field_validator("model_uri")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from kedro_mlops.serving.batching import Scored
     from kedro_mlops.serving.model import ServingModel
+    from kedro_mlops.serving.rollout import ChallengerSlot, Rollout, RolloutSettings
     from kedro_mlops.serving.traffic import TrafficLog
 
 MB = 1024 * 1024
@@ -77,19 +78,34 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     traffic: TrafficLog | None = None,
     on_start: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
+    rollout: RolloutSettings | None = None,
+    challenger: ChallengerSlot | None = None,
 ) -> FastAPI:
-    """The FastAPI application serving ``holder``'s model."""
+    """The FastAPI application serving ``holder``'s model (and, with an active ``rollout``,
+    trying ``challenger``'s beside it)."""
     from contextlib import asynccontextmanager  # noqa: PLC0415
 
-    from kedro_mlops.serving.batching import MicroBatcher  # noqa: PLC0415
+    from kedro_mlops.serving.batching import MicroBatcher, View  # noqa: PLC0415
     from kedro_mlops.serving.data_warnings import DataWarnings  # noqa: PLC0415
 
     metrics = Metrics()
     metrics.serving(None, holder.model)
     holder.listeners.append(metrics.serving)
     data_warnings = DataWarnings(lambda kind: metrics.data_warnings.labels(kind).inc())
+    trial = _rollout(rollout, challenger, holder, metrics, traffic)
+    predict_view, invocations_view = View(MODEL_COLUMNS), View()
+    if trial is not None:
+        from kedro_mlops.config.rollout import ANSWERED_BY  # noqa: PLC0415
+        from kedro_mlops.serving.rollout import LOG_ONLY  # noqa: PLC0415
+
+        # each row names the version that answered it
+        predict_view = View((*MODEL_COLUMNS, *LOG_ONLY), ((ANSWERED_BY, "model_version"),))
+        invocations_view = View(LOG_ONLY)
 
     def on_batch(model: ServingModel, rows: pd.DataFrame, output: pd.DataFrame) -> None:
+        if trial is not None:
+            trial.record(rows, output, model.prediction_column)
+            return
         column = model.prediction_column
         if column in output.columns:
             # counted as Python values (a third of the time of pandas' value_counts)
@@ -103,6 +119,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         max_wait_s=limits.batch_wait_s,
         on_batch=on_batch,
         scoring=data_warnings.capture,
+        score=trial.score if trial is not None else None,
     )
 
     @asynccontextmanager
@@ -120,6 +137,8 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         data_warnings.close()
         if on_stop:
             on_stop()
+        if trial is not None:
+            trial.close()  # its last shadow batches go to the log before it closes
         if traffic is not None:
             traffic.close()
 
@@ -152,9 +171,9 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def score_rows(rows: list[dict[str, Any]], hidden: tuple[str, ...] = ()) -> Scored:
+    async def score_rows(rows: list[dict[str, Any]], view: View) -> Scored:
         metrics.request_rows.observe(len(rows))
-        return await batcher.score(rows, hidden)
+        return await batcher.score(rows, view)
 
     def status_of(error: RequestError) -> int:
         return 413 if isinstance(error, (BodyTooLargeError, TooManyRowsError)) else 422
@@ -191,7 +210,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except RequestError as exc:
             return problem(status_of(exc), exc)
         try:
-            scored = await score_rows(rows, MODEL_COLUMNS)
+            scored = await score_rows(rows, predict_view)
         except (ValueError, TypeError, KeyError) as exc:  # the pipeline refused these rows
             return problem(422, f"the inference pipeline refused the rows: {exc}")
         brief = json.dumps(scored.model.meta.brief(), separators=(",", ":"))
@@ -212,7 +231,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         except RequestError as exc:
             return _mlflow_error(415 if isinstance(exc, MediaTypeError) else 400, exc.message)
         try:
-            scored = await score_rows(rows)
+            scored = await score_rows(rows, invocations_view)
         except (ValueError, TypeError, KeyError) as exc:
             return _mlflow_error(400, f"the inference pipeline refused the rows: {exc}")
         return _json_text(f'{{"predictions":{scored.json}}}')
@@ -246,6 +265,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             "input": {"name": model.input_name, "columns": model.schema.to_json()},
             "output": {"name": model.output_name, "prediction_column": model.prediction_column},
             "limits": {"max_body_bytes": limits.max_body_bytes, "max_rows": limits.max_rows},
+            "rollout": _rollout_metadata(trial),
         }
 
     @app.get("/metrics", summary="Prometheus metrics")
@@ -273,6 +293,47 @@ def _add_row_schema(app: FastAPI, holder: ModelHolder) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _rollout(
+    settings: RolloutSettings | None,
+    challenger: ChallengerSlot | None,
+    holder: ModelHolder,
+    metrics: Metrics,
+    traffic: TrafficLog | None,
+) -> Rollout | None:
+    """The rollout of an active ``settings`` with its ``rollout_info`` gauge kept current."""
+    if settings is None or not settings.active or challenger is None:
+        return None
+    from kedro_mlops.serving.rollout import Rollout  # noqa: PLC0415
+
+    shown: list[tuple[str, str, str]] = []
+
+    def gauge(*_changed: object) -> None:
+        if shown:
+            metrics.rollout.remove(*shown.pop())
+        model = challenger.model
+        labels = (settings.mode, holder.model.meta.version, model.meta.version if model else "")
+        metrics.rollout.labels(*labels).set(1)
+        shown.append(labels)
+
+    gauge()
+    holder.listeners.append(gauge)
+    challenger.listeners.append(gauge)
+    return Rollout(settings, challenger, metrics, traffic.append if traffic else None)
+
+
+def _rollout_metadata(trial: Rollout | None) -> dict[str, Any]:
+    if trial is None:
+        return {"mode": "none"}
+    model = trial.slot.model
+    return {
+        "mode": trial.settings.mode,
+        **({"fraction": trial.settings.fraction} if trial.settings.mode == "canary" else {}),
+        "challenger": None
+        if model is None
+        else {**model.meta.brief(), "model_uri": model.meta.model_uri},
+    }
 
 
 def _json_text(content: str) -> Response:

@@ -48,11 +48,27 @@ class Scored:
     model: ServingModel
 
 
+@dataclass(frozen=True)
+class View:
+    """What an answer shows of the output rows: columns left out, columns renamed."""
+
+    hidden: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    def apply(self, output: pd.DataFrame) -> pd.DataFrame:
+        shown = output.drop(columns=[c for c in self.hidden if c in output.columns])
+        return shown.rename(columns=dict(self.renamed)) if self.renamed else shown
+
+
+def _view(hidden: View | tuple[str, ...]) -> View:
+    return hidden if isinstance(hidden, View) else View(tuple(hidden))
+
+
 @dataclass
 class _Job:
     rows: list[dict[str, Any]]
     future: asyncio.Future[Scored]
-    hidden: tuple[str, ...] = ()  # output columns left out of the answer
+    hidden: View | tuple[str, ...] = ()  # output columns left out of the answer
 
 
 class MicroBatcher:
@@ -72,8 +88,10 @@ class MicroBatcher:
         on_batch: Callable[[ServingModel, pd.DataFrame, pd.DataFrame], None] | None = None,
         scoring: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
         threaded_rows: int = 500,
+        score: Callable[[ServingModel, pd.DataFrame], pd.DataFrame] | None = None,
     ) -> None:
         self._current = current
+        self._score = score
         self._threaded_rows = threaded_rows
         self._scoring = scoring
         self._max_rows = max_rows
@@ -88,10 +106,12 @@ class MicroBatcher:
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="kedro-mlops-score", initializer=_one_native_thread
+            max_workers=1, thread_name_prefix="kedro-mlops-score", initializer=limit_native_threads
         )
 
-    async def score(self, rows: list[dict[str, Any]], hidden: tuple[str, ...] = ()) -> Scored:
+    async def score(
+        self, rows: list[dict[str, Any]], hidden: View | tuple[str, ...] = ()
+    ) -> Scored:
         """The pipeline's output rows for ``rows`` (without the ``hidden`` columns) and the
         model that produced them.
 
@@ -135,7 +155,13 @@ class MicroBatcher:
             else:
                 try:
                     results = await loop.run_in_executor(
-                        self._executor, score_jobs, model, work, self._on_batch, self._scoring
+                        self._executor,
+                        score_jobs,
+                        model,
+                        work,
+                        self._on_batch,
+                        self._scoring,
+                        self._score,
                     )
                 except RuntimeError as exc:  # the executor is shut down: the server is stopping
                     results = [exc] * len(jobs)
@@ -150,7 +176,7 @@ class MicroBatcher:
     def _score_here(
         self,
         model: ServingModel,
-        work: list[tuple[list[dict[str, Any]], tuple[str, ...]]],
+        work: list[tuple[list[dict[str, Any]], View | tuple[str, ...]]],
         rows: int,
     ) -> list[str | Exception]:
         """Score a lone request on the event loop's thread: one native thread, or the native
@@ -160,10 +186,10 @@ class MicroBatcher:
             self._loop_limit = self._native.limit(limits=1) if self._native is not None else None
             self._loop_limited = True
         if rows < self._threaded_rows or self._loop_limit is None:
-            return score_jobs(model, work, self._on_batch, self._scoring)
+            return score_jobs(model, work, self._on_batch, self._scoring, self._score)
         self._loop_limit.restore_original_limits()
         try:
-            return score_jobs(model, work, self._on_batch, self._scoring)
+            return score_jobs(model, work, self._on_batch, self._scoring, self._score)
         finally:
             self._loop_limit = self._native.limit(limits=1)
 
@@ -175,35 +201,37 @@ class MicroBatcher:
 
 def score_jobs(
     model: ServingModel,
-    jobs: list[tuple[list[dict[str, Any]], tuple[str, ...]]],
+    jobs: list[tuple[list[dict[str, Any]], View | tuple[str, ...]]],
     on_batch: Callable[[ServingModel, pd.DataFrame, pd.DataFrame], None] | None = None,
     scoring: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+    score: Callable[[ServingModel, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> list[str | Exception]:
-    """Score several requests' rows (each with the output columns it leaves out) in one call,
-    inside ``scoring()``; each request gets the JSON text of its own output rows, or the
-    exception its rows alone raise when the batch fails."""
+    """Score several requests' rows (each with its view of the output) in one call, inside
+    ``scoring()``, with ``score`` (default: the model's own); each request gets the JSON text
+    of its own output rows, or the exception its rows alone raise when the batch fails."""
     rows = jobs[0][0] if len(jobs) == 1 else [row for job, _hidden in jobs for row in job]
     try:
         with scoring():
             frame = model.frame(rows)
-            output = model.score(frame)
+            output = model.score(frame) if score is None else score(model, frame)
     except Exception as exc:
         if len(jobs) == 1:
             return [exc]
-        return [score_jobs(model, [job], on_batch, scoring)[0] for job in jobs]
+        return [score_jobs(model, [job], on_batch, scoring, score)[0] for job in jobs]
     if on_batch is not None:
         try:
             on_batch(model, frame, output)
         except Exception:
             logger.exception("kedro-mlops: could not record a scored batch")
-    shown: dict[tuple[str, ...], pd.DataFrame] = {}
+    shown: dict[View, pd.DataFrame] = {}
     # rows numbered by their position in the batch: number them within each request
     renumber = model.schema.id_column is None and ROW_COLUMN in output.columns
     texts, start = [], 0
     for job, hidden in jobs:
-        if hidden not in shown:
-            shown[hidden] = output.drop(columns=[c for c in hidden if c in output.columns])
-        part = shown[hidden]
+        view = _view(hidden)
+        if view not in shown:
+            shown[view] = view.apply(output)
+        part = shown[view]
         if len(jobs) > 1:
             part = part.iloc[start : start + len(job)]
             if renumber and start:
@@ -228,7 +256,7 @@ def _native_threads() -> Any:  # noqa: ANN401 - a threadpoolctl ThreadpoolContro
     return ThreadpoolController()
 
 
-def _one_native_thread() -> None:
+def limit_native_threads() -> None:
     """Limit this thread's native code to one thread."""
     native = _native_threads()
     if native is not None:

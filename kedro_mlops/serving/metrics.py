@@ -63,6 +63,33 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.model_rows = Counter(
+            "kedro_mlops_model_rows",
+            "Rows scored by model version (a rollout: the champion and the challenger).",
+            ["model_version"],
+            registry=self.registry,
+        )
+        self.model_errors = Counter(
+            "kedro_mlops_model_errors",
+            "Rows a model version failed to score (a rollout's challenger: answered by the "
+            "champion instead).",
+            ["model_version"],
+            registry=self.registry,
+        )
+        self.scoring_seconds = Histogram(
+            "kedro_mlops_scoring_duration_seconds",
+            "Time to score one batch, by model version (a rollout: the champion and the "
+            "challenger).",
+            ["model_version"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.rollout = Gauge(
+            "kedro_mlops_rollout_info",
+            "The rollout (value 1): mode, champion and challenger versions.",
+            ["mode", "champion", "challenger"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "kedro_mlops_model_reloads",
             "Model reloads by result (swapped, failed).",

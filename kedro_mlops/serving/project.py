@@ -58,6 +58,34 @@ def load_project_model(
     )
 
 
+def challenger_uri(serving: ServingConfig, model_name: str) -> str:
+    """The challenger a rollout tries: ``serving.rollout.challenger_uri``, else the registered
+    model's ``challenger`` alias."""
+    from kedro_mlops.names import CHALLENGER  # noqa: PLC0415
+
+    return serving.rollout.challenger_uri or f"models:/{model_name}@{CHALLENGER}"
+
+
+def load_challenger(serving: ServingConfig, model_name: str) -> ServingModel:
+    """The challenger of an active ``serving.rollout``.
+
+    Raises:
+        ModelSourceError: one line naming the mode, the URI and how to get a challenger.
+    """
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    uri = challenger_uri(serving, model_name)
+    try:
+        return load_from_mlflow(MlflowClient(), uri, prediction_column=serving.prediction_column)
+    except ModelSourceError as exc:
+        raise ModelSourceError(
+            f"serving.rollout.mode is {serving.rollout.mode!r} but its challenger cannot be "
+            f"loaded: {exc.message} A training run that does not beat the champion registers "
+            "one, or `kedro mlops promote --alias challenger --version N`; or set "
+            "serving.rollout.challenger_uri."
+        ) from None
+
+
 def _inference_pipeline(pipelines: dict[str, Any]) -> tuple[Any, str]:
     """The inference pipeline and its input of a pipeline bound by ``pipeline_ml_factory``."""
     for name in ("__default__", *sorted(pipelines)):
@@ -116,10 +144,13 @@ def serve_project(
     port: int | None = None,
     workers: int | None = None,
     reload_interval: float | None = None,
+    load_challenger: Callable[[], ServingModel] | None = None,
+    challenger_uri: str | None = None,
     echo: Callable[[str], Any] = logger.info,
 ) -> None:
     """Serve the project's model (``load_model``) until interrupted, with ``serving:`` of
-    mlops.yml under the given options; the port is checked before the model loads.
+    mlops.yml under the given options; the port is checked before the models load. An active
+    ``serving.rollout`` tries ``load_challenger()`` (from ``challenger_uri``) beside it.
 
     Raises:
         ServeError: when the port cannot be used.
@@ -129,8 +160,12 @@ def serve_project(
 
     host = host or serving.host
     port = port or serving.port
+    from kedro_mlops.serving.rollout import RolloutSettings  # noqa: PLC0415
+
     check_port(host, port)  # before the model loads: a busy port is found in a second
     model = load_model()
+    rollout = serving.rollout
+    challenger = load_challenger() if rollout.mode != "none" and load_challenger else None
     log_dir = (
         traffic_directory(catalog, serving.log_dataset, project_path)
         if serving.log_predictions
@@ -143,5 +178,20 @@ def serve_project(
         max_rows=serving.max_rows,
         batch_wait_ms=serving.batch_wait_ms,
         log_dir=str(log_dir) if log_dir else None,
+        rollout=RolloutSettings(
+            mode=rollout.mode,
+            fraction=rollout.fraction,
+            seed=rollout.seed,
+            score_column=rollout.score_column,
+            challenger_uri=challenger_uri,
+        ),
     )
-    serve(model, settings, host=host, port=port, workers=workers or serving.workers, echo=echo)
+    serve(
+        model,
+        settings,
+        challenger=challenger,
+        host=host,
+        port=port,
+        workers=workers or serving.workers,
+        echo=echo,
+    )

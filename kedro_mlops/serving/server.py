@@ -8,13 +8,14 @@ import os
 import socket
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import ServingConfig
 from kedro_mlops.errors import InputError
 from kedro_mlops.serving.model import load_bundle
+from kedro_mlops.serving.rollout import ChallengerSlot, RolloutSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,13 +46,15 @@ class ServeSettings:
     batch_wait_ms: float = DEFAULTS.batch_wait_ms
     log_dir: str | None = None  # where served rows are appended as CSV partitions
     bundle: str | None = None  # a saved model, for worker processes and the serving image
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)  # the challenger, if any
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_env(cls) -> ServeSettings:
-        return cls(**json.loads(os.environ[ENV_SETTINGS]))
+        values = json.loads(os.environ[ENV_SETTINGS])
+        return cls(**{**values, "rollout": RolloutSettings(**values.get("rollout", {}))})
 
 
 def check_port(host: str, port: int) -> None:
@@ -72,16 +75,21 @@ def check_port(host: str, port: int) -> None:
 
 class AliasWatcher:
     """Every ``interval_s``, check what a ``models:/<name>@<alias>`` URI points at and swap to a
-    new version once it has loaded; a version that fails to load is logged and skipped."""
+    new version once it has loaded; a version that fails to load is logged and skipped. With
+    ``clear_when_gone`` (a rollout's challenger), an alias that names nothing any more (a
+    promotion, a rollback) empties the slot until it names a version again."""
 
     def __init__(
         self,
-        holder: ModelHolder,
+        holder: ModelHolder | ChallengerSlot,
         current_version: Callable[[], str | None],
         load: Callable[[], ServingModel],
         interval_s: float,
+        *,
+        clear_when_gone: bool = False,
     ) -> None:
         self._holder = holder
+        self._clear_when_gone = clear_when_gone
         self._current_version = current_version
         self._load = load
         self._interval = interval_s
@@ -103,7 +111,18 @@ class AliasWatcher:
         except Exception as exc:
             logger.warning("kedro-mlops: cannot check the model alias: %s", exc)
             return False
-        if version is None or version in (self._holder.model.meta.version, self._failed):
+        served = self._holder.model
+        if version is None:
+            if self._clear_when_gone and served is not None:
+                self._holder.swap(None)  # type: ignore[arg-type] - a ChallengerSlot
+                logger.info(
+                    "kedro-mlops: the challenger alias names no version now: version %s is no "
+                    "longer tried",
+                    served.meta.version,
+                )
+                self._report("removed")
+            return False
+        if version in (served.meta.version if served else None, self._failed):
             return False
         try:
             model = self._load()
@@ -112,15 +131,16 @@ class AliasWatcher:
             logger.error(
                 "kedro-mlops: model version %s failed to load, still serving version %s: %s",
                 version,
-                self._holder.model.meta.version,
+                served.meta.version if served else "none",
                 exc,
             )
             self._report("failed")
             return False
-        old = self._holder.model.meta.version
         self._holder.swap(model)
         self._failed = None
-        logger.info("kedro-mlops: now serving version %s (was %s)", model.meta.version, old)
+        what = "trying challenger" if self._clear_when_gone else "serving"
+        was = served.meta.version if served else "none"
+        logger.info("kedro-mlops: now %s version %s (was %s)", what, model.meta.version, was)
         self._report("swapped")
         return True
 
@@ -133,8 +153,12 @@ class AliasWatcher:
             self.check()
 
 
-def build_app(model: ServingModel, settings: ServeSettings) -> FastAPI:
-    """The application with its traffic log and, for an alias URI, its reload watcher."""
+def build_app(
+    model: ServingModel, settings: ServeSettings, challenger: ServingModel | None = None
+) -> FastAPI:
+    """The application with its traffic log, for an alias URI its reload watcher and, with an
+    active ``settings.rollout``, the ``challenger`` (else the rollout's saved bundle) beside
+    the model, watched too."""
     from kedro_mlops.serving.app import Limits, ModelHolder, create_app  # noqa: PLC0415
     from kedro_mlops.serving.traffic import TrafficLog, csv_partitions  # noqa: PLC0415
 
@@ -147,35 +171,71 @@ def build_app(model: ServingModel, settings: ServeSettings) -> FastAPI:
         max_rows=settings.max_rows,
         batch_wait_s=settings.batch_wait_ms / 1000,
     )
-    watcher = _watcher(holder, settings)
+    rollout = settings.rollout
+    slot = None
+    if rollout.active:
+        if challenger is None and rollout.challenger_bundle:
+            challenger = load_bundle(Path(rollout.challenger_bundle))
+        slot = ChallengerSlot(challenger)
+    watchers = [
+        watcher
+        for watcher in (
+            _watcher(holder, settings.model_uri, settings, model.prediction_column),
+            _watcher(slot, rollout.challenger_uri, settings, model.prediction_column),
+        )
+        if watcher is not None
+    ]
     app = create_app(
         holder,
         limits,
         traffic=traffic,
-        on_start=watcher.start if watcher else None,
-        on_stop=watcher.stop if watcher else None,
+        on_start=lambda: [watcher.start() for watcher in watchers],
+        on_stop=lambda: [watcher.stop() for watcher in watchers],
+        rollout=rollout,
+        challenger=slot,
     )
-    if watcher is not None:
-        metrics = app.state.metrics
+    metrics = app.state.metrics
+    for watcher in watchers:
         watcher.on_result = lambda result: metrics.reloads.labels(result).inc()
-    app.state.watcher = watcher
+    app.state.watcher = watchers[0] if watchers else None
+    app.state.watchers = watchers
     return app
 
 
-def _watcher(holder: ModelHolder, settings: ServeSettings) -> AliasWatcher | None:
-    uri = settings.model_uri
-    if not uri or "@" not in uri or settings.reload_interval_s <= 0:
+def _watcher(
+    holder: ModelHolder | ChallengerSlot | None,
+    uri: str | None,
+    settings: ServeSettings,
+    prediction_column: str,
+) -> AliasWatcher | None:
+    """A watcher of ``uri`` for ``holder``: the champion, or a rollout's challenger (whose
+    alias may name nothing for a while)."""
+    if holder is None or not uri or "@" not in uri or settings.reload_interval_s <= 0:
         return None
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.serving.source import alias_version, load_from_mlflow  # noqa: PLC0415
+    from kedro_mlops.serving.source import (  # noqa: PLC0415
+        ModelSourceError,
+        alias_version,
+        load_from_mlflow,
+    )
 
-    prediction_column = holder.model.prediction_column
+    challenger = isinstance(holder, ChallengerSlot)
+
+    def current_version() -> str | None:
+        try:
+            return alias_version(MlflowClient(), uri)
+        except ModelSourceError:
+            if challenger:  # the alias was removed: nothing to try for now
+                return None
+            raise
+
     return AliasWatcher(
         holder,
-        lambda: alias_version(MlflowClient(), uri),
+        current_version,
         lambda: load_from_mlflow(MlflowClient(), uri, prediction_column=prediction_column),
         settings.reload_interval_s,
+        clear_when_gone=challenger,
     )
 
 
@@ -189,6 +249,7 @@ def serve(
     model: ServingModel,
     settings: ServeSettings,
     *,
+    challenger: ServingModel | None = None,
     host: str,
     port: int,
     workers: int = 1,
@@ -210,12 +271,22 @@ def serve(
         f"Serving {meta.name} version {meta.version} ({meta.model_uri or meta.source}) on "
         f"http://{host}:{port} (docs: /docs, {workers} worker{'s' if workers > 1 else ''})"
     )
+    if settings.rollout.active:
+        tried = f"version {challenger.meta.version}" if challenger else "none loaded"
+        share = (
+            f" {settings.rollout.fraction:g} of rows" if settings.rollout.mode == "canary" else ""
+        )
+        echo(f"Rollout {settings.rollout.mode}{share}: challenger {tried}")
     if workers <= 1:
-        uvicorn.run(build_app(model, settings), **options)
+        uvicorn.run(build_app(model, settings, challenger), **options)
         return
     with tempfile.TemporaryDirectory(prefix="kedro-mlops-serve-") as scratch:
         bundle = settings.bundle or str(model.save_bundle(Path(scratch) / "model"))
-        os.environ[ENV_SETTINGS] = ServeSettings(**{**asdict(settings), "bundle": bundle}).to_env()
+        rollout = settings.rollout
+        if challenger is not None and not rollout.challenger_bundle:
+            saved = challenger.save_bundle(Path(scratch) / "challenger")
+            rollout = replace(rollout, challenger_bundle=str(saved))
+        os.environ[ENV_SETTINGS] = replace(settings, bundle=bundle, rollout=rollout).to_env()
         uvicorn.run(
             "kedro_mlops.serving.server:app_from_environment",
             factory=True,

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import InputError
+from kedro_mlops.names import CHAMPION
 from kedro_mlops.serving.model import ModelMeta, ServingModel, from_pipeline
 
 if TYPE_CHECKING:
@@ -211,8 +212,8 @@ def default_model_uri(client: MlflowClient, model_name: str, experiment: str) ->
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
     try:
-        client.get_model_version_by_alias(model_name, "champion")
-        return f"models:/{model_name}@champion"
+        client.get_model_version_by_alias(model_name, CHAMPION)
+        return f"models:/{model_name}@{CHAMPION}"
     except MlflowException:
         pass
     found = client.get_experiment_by_name(experiment)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.errors import InputError
+from kedro_mlops.names import CHALLENGER, CHAMPION
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -15,8 +16,6 @@ if TYPE_CHECKING:
 
     from kedro_mlops.config import GateConfig, RegistryConfig
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 GATE_TAG = "mlops.gate"
 DECISION_TAG = f"{GATE_TAG}.decision"
 REASON_TAG = f"{GATE_TAG}.reason"
