@@ -29,6 +29,7 @@ from kedro.framework.hooks import hook_impl
 from kedro_mlops.hooks.cli import click_error, click_errors
 from kedro_mlops.hooks.project import context_config
 from kedro_mlops.mlflow_run import active_run_id
+from kedro_mlops.monitoring.spark_stats import is_spark
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -93,7 +94,8 @@ class MonitoringHook:
         with self._lock:
             for run in self._runs:
                 for role, name in run.datasets.items():
-                    if name in outputs and role not in run.frames:
+                    # a Spark output is a plan, not data: the check reads what was saved
+                    if name in outputs and role not in run.frames and not is_spark(outputs[name]):
                         run.frames[role] = outputs[name]
                 self._advance(run, final=False)
 

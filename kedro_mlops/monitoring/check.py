@@ -56,6 +56,9 @@ class CheckResult:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     report: str | None = None  # the HTML report's file name, when one was written
+    # column -> how its test was computed when not from every row (Spark tables: aggregates or
+    # a bounded sample, see monitoring.spark_stats)
+    computed: dict[str, str] = field(default_factory=dict)
     created_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )

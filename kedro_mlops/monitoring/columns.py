@@ -36,6 +36,9 @@ class ColumnPair:
     reference: pd.Series
     current: pd.Series
     role: str = "feature"  # feature | prediction | target
+    # Evidently's default test for this column when the series are proxies of the data (Spark
+    # aggregates): chosen from the true counts; None: chosen from the series
+    default_method: str | None = None
 
 
 def infer_kinds(frame: pd.DataFrame, columns: list[str], categorical: list[str]) -> dict[str, Kind]:

@@ -73,8 +73,11 @@ def _few_values(reference: pd.Series, current: pd.Series, limit: int) -> int | N
     return count if count <= limit else None
 
 
-def default_test(reference: pd.Series, current: pd.Series, kind: str) -> StatTest:
-    """The test Evidently 0.7 chooses when none is configured (its ``_get_default_stattest``)."""
+def default_test(
+    reference: pd.Series, current: pd.Series, kind: str, method: str | None = None
+) -> StatTest:
+    """The test Evidently 0.7 chooses when none is configured (its ``_get_default_stattest``),
+    or the one named ``method`` when it was chosen elsewhere."""
     from evidently.legacy.calculations import stattests  # noqa: PLC0415
 
     tests = {
@@ -84,7 +87,7 @@ def default_test(reference: pd.Series, current: pd.Series, kind: str) -> StatTes
         "chisquare": stattests.chi_stat_test,
         "z": stattests.z_stat_test,
     }
-    return tests[default_method(reference, current, kind)]
+    return tests[method or default_method(reference, current, kind)]
 
 
 def default_method(reference: pd.Series, current: pd.Series, kind: str) -> str:
@@ -125,7 +128,8 @@ def column_drift(pairs: Iterable[ColumnPair], methods: Methods) -> list[ColumnDr
                 pair.reference,
                 pair.current,
                 column_type,
-                configured or default_test(pair.reference, pair.current, pair.kind),
+                configured
+                or default_test(pair.reference, pair.current, pair.kind, pair.default_method),
             )
         except ValueError as exc:  # an unknown test name, or one not made for this kind
             raise CheckInputError(f"column {pair.name!r}: {exc}") from None

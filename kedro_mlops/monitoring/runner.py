@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import EXIT_DRIFT, KedroMlopsError
+from kedro_mlops.monitoring import spark_check
 from kedro_mlops.monitoring.check import (
     CheckResult,
     combine,
@@ -129,6 +130,9 @@ class ConfiguredCheck:
         self, features: dict[str, Any] | None, submit: Callable[..., Future[Any]]
     ) -> None:
         check, frames = self.check, self.frames
+        if spark_check.any_spark(frames["reference"], frames["current"]):
+            self._submit_spark_features(features, submit)
+            return
         plan = plan_features(check, frames["reference"], features)
         logger.debug("kedro-mlops: drift check %r: feature part handed over", check.name)
         self.features = submit(
@@ -146,8 +150,44 @@ class ConfiguredCheck:
             html_max_rows=check.report_max_rows,
         )
 
+    def _submit_spark_features(
+        self, features: dict[str, Any] | None, submit: Callable[..., Future[Any]]
+    ) -> None:
+        """Spark tables: the aggregates are computed here (where the session is), the tests
+        evaluated by ``submit``."""
+        check, frames = self.check, self.frames
+        plan = plan_features(check, spark_check.schema_frame(frames["reference"]), features)
+        prepared, html_inputs = spark_check.prepare_features(
+            frames["reference"],
+            frames["current"],
+            plan.kinds,
+            plan.methods,
+            names=(check.reference, check.current),
+            min_rows=self.min_rows,
+            html_max_rows=check.report_max_rows,
+            html=self.html,
+        )
+        self.features = submit(
+            spark_check.feature_verdicts,
+            check.name,
+            prepared,
+            drift_share=check.drift_share,
+            html_path=self.directory / "report.html" if self.html else None,
+            html_inputs=html_inputs,
+        )
+
     def _submit_extras(self, submit: Callable[..., Future[Any]]) -> None:
         frames = self.frames
+        if spark_check.any_spark(*frames.values()):
+            pairs, self.notes = spark_check.prepare_extras(
+                self.check,
+                frames["reference"],
+                frames["current"],
+                frames.get("predictions"),
+                frames.get("reference_predictions"),
+            )
+            self.extras = submit(spark_check.extra_verdicts, pairs)
+            return
         extras, self.notes = plan_extras(
             self.check,
             frames["reference"],
