@@ -9,6 +9,7 @@ import click
 
 from kedro_mlops.cli.group import ENV_OPTION, echo_lines, mlops
 from kedro_mlops.cli.project import export_inputs
+from kedro_mlops.config.export import TARGETS
 from kedro_mlops.hooks.project import project_config
 
 if TYPE_CHECKING:
@@ -18,9 +19,11 @@ if TYPE_CHECKING:
 @mlops.command()
 @click.option(
     "--target",
-    type=click.Choice(["airflow", "kubeflow"]),
+    type=click.Choice(TARGETS),
     default=None,
-    help="airflow: a DAG file (Airflow 3); kubeflow: KFP v2 YAML (also Vertex AI) [airflow].",
+    help="airflow: a DAG file (Airflow 3); kubeflow: KFP v2 YAML (also Vertex AI); "
+    "stepfunctions: States Language JSON and ECS task definitions; azureml: pipeline job YAML; "
+    "databricks: a bundle [airflow].",
 )
 @click.option("--output", "-o", default=None, help="Directory to write into [dist/orchestration].")
 @click.option("--image-tag", default=None, help="Image tag [packaging.tag, else the version].")

@@ -9,6 +9,14 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from kedro_mlops.config.base import Section
+from kedro_mlops.config.export_platforms import (
+    AzureMLExportConfig,
+    DatabricksExportConfig,
+    StepFunctionsExportConfig,
+)
+
+# the targets of `kedro mlops export` (the CLI's --target choices are these)
+TARGETS = ("airflow", "kubeflow", "stepfunctions", "azureml", "databricks")
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # names of variables that hold secrets: they come from the deployment (Airflow Connections or
@@ -142,10 +150,11 @@ class ExportConfig(Section):
     credentials, the tracking server and volumes come from the deployment (Airflow
     Variables/Connections or Kubernetes Secrets and claims)."""
 
-    target: Literal["airflow", "kubeflow"] = Field(
+    target: Literal[TARGETS] = Field(
         "airflow",
         description="airflow (a DAG file for Airflow 3) | kubeflow (a KFP v2 YAML, also for "
-        "Vertex AI).",
+        "Vertex AI) | stepfunctions (Amazon States Language, ECS tasks) | azureml (pipeline job "
+        "YAML) | databricks (a bundle of jobs).",
     )
     output: str = Field(
         "dist/orchestration",
@@ -187,6 +196,16 @@ class ExportConfig(Section):
     kubernetes: KubernetesExportConfig = Field(
         KubernetesExportConfig(),
         description="What the cluster provides (KubernetesPodOperator and Kubeflow).",
+    )
+    stepfunctions: StepFunctionsExportConfig = Field(
+        StepFunctionsExportConfig(),
+        description="AWS Step Functions: where the ECS tasks run.",
+    )
+    azureml: AzureMLExportConfig = Field(
+        AzureMLExportConfig(), description="Azure ML pipeline jobs: the compute they run on."
+    )
+    databricks: DatabricksExportConfig = Field(
+        DatabricksExportConfig(), description="Databricks jobs: the job cluster and the wheel."
     )
 
     @field_validator("schedule")

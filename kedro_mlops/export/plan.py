@@ -4,7 +4,7 @@ built from plain values (pipeline data, image references, mlops.yml), no Kedro i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kedro_mlops import names
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from kedro_mlops.config import ExportConfig, MonitoringConfig
     from kedro_mlops.export.graph import PipelineData
 
+# targets whose settings are a section export.<target> of the same name
+CLOUD_TARGETS = ("stepfunctions", "azureml", "databricks")
 # the drift check's exit codes (`kedro mlops monitor`): 0 no drift, 1 drift, anything else: error
 DRIFT_EXIT_CODE = 1
 
@@ -113,6 +115,8 @@ class ExportPlan:
     tracking_uri: str
     registry: str | None = None
     uid: int = 10001
+    # the settings of a cloud target (export.<target>: stepfunctions, azureml, databricks)
+    platform: dict[str, object] = field(default_factory=dict)
 
     @property
     def variable_prefix(self) -> str:
@@ -167,6 +171,12 @@ def merge_options(config: ExportConfig, **options: str | None) -> ExportConfig:
         return override(config, **options)
     except ConfigError as exc:
         raise ExportError(exc.message) from None
+
+
+def pipeline_command(package: str, pipeline: str) -> tuple[str, ...]:
+    """What a pipeline's image runs (its entrypoint, templates/packaging/Dockerfile.j2), for the
+    platforms that start a command in the image instead of its entrypoint."""
+    return ("python", "-m", package, "--pipelines", pipeline)
 
 
 def monitor_command(check: str) -> tuple[str, ...]:
@@ -244,7 +254,14 @@ def plan_export(
         mlflow_dir=container.mlflow_dir,
         tracking_uri=container.tracking_uri,
         registry=registry,
+        platform=_platform_settings(config),
     )
+
+
+def _platform_settings(config: ExportConfig) -> dict[str, object]:
+    """``export.<target>`` of a cloud target as plain values; empty for the others."""
+    section = getattr(config, config.target, None)
+    return section.model_dump() if config.target in CLOUD_TARGETS and section else {}
 
 
 def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs

@@ -3,7 +3,8 @@ definitions written to disk, as one call (``export_project``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,8 @@ def export_project(
         container=project.container,
         registry=project.registry,
     )
+    if options.target == "databricks":
+        plan = replace(plan, platform={**plan.platform, "entry_point": console_script(project)})
     user_template = None if options.template is None else project.path / options.template
     return write_export(
         plan,
@@ -58,3 +61,13 @@ def export_project(
         template=template_path(options.target, user_template),
         project_path=project.path,
     )
+
+
+def console_script(project: ExportProject) -> str | None:
+    """The project's console script that runs its ``__main__`` (``[project.scripts]`` of
+    pyproject.toml: Kedro's template names it after the repository), if it has one."""
+    pyproject = project.path / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    target = re.escape(f"{project.package}.__main__:main")
+    found = re.search(rf'^\s*"?([A-Za-z0-9_.-]+)"?\s*=\s*"{target}"', text, re.MULTILINE)
+    return found.group(1) if found else None

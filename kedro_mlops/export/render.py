@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,10 +29,11 @@ class ExportResult:
 
     files: list[Path]
     notes: str
+    checks: list[str] = field(default_factory=list)  # which validator accepted the files
 
     def lines(self) -> list[str]:
-        """What was written, then how to deploy it."""
-        return [f"Wrote {', '.join(map(str, self.files))}", self.notes.strip()]
+        """What was written, what checked it, then how to deploy it."""
+        return [f"Wrote {', '.join(map(str, self.files))}", *self.checks, self.notes.strip()]
 
 
 def python_literal(value: object) -> str:
@@ -66,12 +67,21 @@ def environment(search_path: list[Path]) -> Environment:
     return env
 
 
-def template_path(target: str, user_template: Path | None) -> Path:
-    """The user's template when given, else the built-in one of ``target``.
+def template_path(target: str, user_template: Path | None) -> Path | None:
+    """The user's template when given, else the built-in one of ``target`` (None: a target
+    written from the plan, without a template).
 
     Raises:
-        ExportError: if the user's file does not exist.
+        ExportError: if the user's file does not exist, or the target takes no template.
     """
+    if target not in TEMPLATE_OF:
+        if user_template is not None:
+            raise ExportError(
+                f"export.template / --template applies to {' and '.join(TEMPLATE_OF)}; the "
+                f"{target} files are built from the plan: remove the template, or edit the "
+                "files after exporting."
+            )
+        return None
     if user_template is None:
         return TEMPLATES / TEMPLATE_OF[target]
     if not user_template.is_file():
@@ -103,7 +113,8 @@ def render(plan: ExportPlan, template: Path) -> str:
 def render_notes(plan: ExportPlan, files: list[str]) -> str:
     """How to deploy what was written (Markdown; also printed)."""
     template = environment([TEMPLATES]).get_template("README.md.j2")
-    return template.render(**plan.variables(), files=files)
+    files_dir = files[0].rpartition("/")[0] or "."
+    return template.render(**plan.variables(), files=files, files_dir=files_dir)
 
 
 def compile_command(script: Path, output: Path, python: str = sys.executable) -> list[str]:
@@ -163,29 +174,37 @@ def write_export(
     plan: ExportPlan,
     directory: Path,
     *,
-    template: Path,
+    template: Path | None,
     project_path: Path,
     python: str = sys.executable,
 ) -> ExportResult:
-    """Write the definition of ``plan.target`` into ``directory`` (compiled for kubeflow), and
-    the deploy notes beside it (``README.md``).
+    """Write the definition of ``plan.target`` into ``directory`` (compiled for kubeflow,
+    validated for the cloud targets), and the deploy notes beside it (``README.md``).
 
     Raises:
-        ExportError: a template or the KFP compiler failed.
+        ExportError: a template, the KFP compiler or a platform's validator failed.
     """
-    text = render(plan, template)
+    checks = []
     directory.mkdir(parents=True, exist_ok=True)
-    suffix = "" if plan.target == "airflow" else "_pipeline"
-    source = directory / f"{plan.package}{suffix}.py"
-    source.write_text(text, encoding="utf-8")
-    files = [source]
-    if plan.target == "kubeflow":
-        files += compile_kfp(source, directory, python, shown=_relative(source, project_path))
+    if template is None:  # a cloud target: its files are built from the plan
+        from kedro_mlops.export import platforms  # noqa: PLC0415
+
+        files = platforms.write_files(plan, directory, project_path)
+        checks.append(platforms.validate(plan.target, files))
+    else:
+        text = render(plan, template)
+        suffix = "" if plan.target == "airflow" else "_pipeline"
+        source = directory / f"{plan.package}{suffix}.py"
+        source.write_text(text, encoding="utf-8")
+        files = [source]
+        if plan.target == "kubeflow":
+            files += compile_kfp(source, directory, python, shown=_relative(source, project_path))
     shown = [_relative(path, project_path) for path in files]
     notes = render_notes(plan, shown)
     readme = directory / "README.md"
     readme.write_text(notes, encoding="utf-8")
-    return ExportResult([Path(name) for name in [*shown, _relative(readme, project_path)]], notes)
+    written = [Path(name) for name in [*shown, _relative(readme, project_path)]]
+    return ExportResult(written, notes, checks)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -16,8 +16,8 @@ def invoke(*args):
 def test_export_help_lists_every_option():
     result = invoke("export", "--help")
     assert result.exit_code == 0, result.output
-    for option in ("--target [airflow|kubeflow]", "--output", "--image-tag", "--registry",
-                   "--schedule", "--template", "--env"):  # fmt: skip
+    for option in ("--target [airflow|kubeflow|stepfunctions|azureml|databricks]", "--output",
+                   "--image-tag", "--registry", "--schedule", "--template", "--env"):  # fmt: skip
         assert option in result.output
 
 

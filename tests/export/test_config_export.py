@@ -12,7 +12,13 @@ from kedro_mlops.errors import ConfigError
     ("export", "expected"),
     [
         ({"target": "argo"},
-         "'export.target': Input should be 'airflow' or 'kubeflow' (got 'argo')"),
+         "'export.target': Input should be 'airflow', 'kubeflow', 'stepfunctions', 'azureml' or "
+         "'databricks' (got 'argo')"),
+        ({"stepfunctions": {"secret_arn": "my-secret"}},
+         "'export.stepfunctions.secret_arn': Value error, 'my-secret' is not an ARN; use e.g. "
+         "'arn:aws:iam::123456789012:role/ecs-task'"),
+        ({"databricks": {"host": "https://user:pw@x.cloud.databricks.com"}},
+         "'export.databricks.host': Value error, "),
         ({"schedule": "daily"}, "'export.schedule': Value error, 'daily' is not a schedule; use 5 "
          "cron fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
          "@yearly, @annually (got 'daily')"),
