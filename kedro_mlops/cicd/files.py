@@ -1,6 +1,7 @@
 """The CI/CD files of a project: the Makefile every CI job calls, the GitHub Actions workflow, the
-GitLab CI pipeline (and its CD child pipeline), a README section. Rendered from the Jinja templates
-in ``templates/ci``; one writer puts them into the project.
+GitLab CI pipeline (and its CD child pipeline), the Azure Pipelines and Cloud Build pipelines, a
+README section. Rendered from the Jinja templates in ``templates/ci``; one writer puts them into
+the project.
 
 The starter (its post-generation hook) and ``kedro mlops ci`` both call :func:`render_files`, so
 there is one copy of each file: the template.
@@ -20,9 +21,11 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "ci"
-PROVIDERS = ("github", "gitlab")
-# the starter's `ci` choice (kedro new --config) and `kedro mlops ci --provider`
-CHOICES = ("both", "github", "gitlab", "none")
+PROVIDERS = ("github", "gitlab", "azure-devops", "cloudbuild")
+# the starter's `ci` choice (kedro new --config) and `kedro mlops ci --provider`; both: the two
+# the starter writes by default
+CHOICES = ("both", *PROVIDERS, "none")
+BOTH = PROVIDERS[:2]
 DEFAULT_CHOICE = "both"
 # the variable the gate's decision travels in: GitHub step output, GitLab dotenv and child pipeline
 GATE_VARIABLE = "GATE_DECISION"
@@ -38,8 +41,15 @@ MAKEFILE_SIGNATURE = "one target per CI > CT > CD step"
 _FILES = {
     "github": {".github/workflows/mlops.yml": "github-mlops.yml.j2"},
     "gitlab": {".gitlab-ci.yml": "gitlab-ci.yml.j2", ".gitlab/cd.yml": "gitlab-cd.yml.j2"},
+    "azure-devops": {"azure-pipelines.yml": "azure-pipelines.yml.j2"},
+    "cloudbuild": {"cloudbuild.yaml": "cloudbuild.yaml.j2"},
 }
-_PROVIDER_NAMES = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
+_PROVIDER_NAMES = {
+    "github": "GitHub Actions",
+    "gitlab": "GitLab CI",
+    "azure-devops": "Azure Pipelines",
+    "cloudbuild": "Cloud Build",
+}
 
 
 class CiError(KedroMlopsError):
@@ -103,7 +113,7 @@ def providers_for(choice: str) -> tuple[str, ...]:
             f"(default: {DEFAULT_CHOICE})."
         )
     if value == "both":
-        return PROVIDERS
+        return BOTH
     return () if value == "none" else (value,)
 
 
@@ -136,7 +146,7 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "validate_nodes": list(project.validate_nodes),
         "monitor_checks": list(project.monitor_checks),
         "providers": list(providers),
-        "providers_text": " and ".join(_PROVIDER_NAMES[name] for name in providers),
+        "providers_text": ", ".join(_PROVIDER_NAMES[name] for name in providers),
         "gate_variable": GATE_VARIABLE,
         "ci_dir": CI_DIR,
         "image_cache": IMAGE_CACHE,
@@ -157,7 +167,7 @@ def render_files(project: CiProject, providers: Iterable[str]) -> dict[str, str]
     chosen = tuple(dict.fromkeys(providers))
     unknown = [name for name in chosen if name not in PROVIDERS]
     if unknown:
-        raise CiError(f"Unknown CI provider(s) {unknown}: use {' or '.join(PROVIDERS)}.")
+        raise CiError(f"Unknown CI provider(s) {unknown}: use {', '.join(PROVIDERS)}.")
     env = _environment()
     variables = _variables(project, chosen)
     files = {MAKEFILE: env.get_template("Makefile.j2").render(**variables)}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kedro_mlops.cicd.files import CHOICES, DEFAULT_CHOICE
 from kedro_mlops.cli.group import echo_lines, mlops
 from kedro_mlops.cli.project import registered_pipelines
 from kedro_mlops.config import SERVE_IMAGE
@@ -76,10 +77,10 @@ def add_ci_files(
 @mlops.command()
 @click.option(
     "--provider",
-    type=click.Choice(["github", "gitlab", "both"]),
-    default="both",
+    type=click.Choice([choice for choice in CHOICES if choice != "none"]),
+    default=DEFAULT_CHOICE,
     show_default=True,
-    help="Which CI pipelines to write.",
+    help="Which CI pipelines to write (both: github and gitlab).",
 )
 @click.option("--force", is_flag=True, help="Replace CI files (and a Makefile) that exist.")
 @click.pass_obj

@@ -5,8 +5,10 @@ continuous-training pipeline an ``if_else`` node on the drift check's control ou
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
+import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -146,11 +148,19 @@ def files(plan: ExportPlan) -> dict[str, str]:
 
 @contextmanager
 def _preview() -> Iterator[None]:
+    """The SDK with YAML's if_else enabled, without its notes on experimental classes (log
+    records) and its deprecation warnings: they are not the user's to act on."""
     before = os.environ.get(PREVIEW_VARIABLE)
     os.environ[PREVIEW_VARIABLE] = "True"
+    experimental = logging.getLogger("azure.ai.ml._utils._experimental")
+    silence = logging.Filter("no logger has this name")
+    experimental.addFilter(silence)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
+        experimental.removeFilter(silence)
         if before is None:
             os.environ.pop(PREVIEW_VARIABLE, None)
         else:

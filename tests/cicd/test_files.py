@@ -38,6 +38,8 @@ MAKE = re.compile(r"^make ([a-z-]+)")
         ("github", ("github",)),
         ("GitLab", ("gitlab",)),
         (" none ", ()),
+        ("azure-devops", ("azure-devops",)),
+        ("cloudbuild", ("cloudbuild",)),
     ],
 )
 def test_providers_for(choice, providers):
@@ -49,8 +51,8 @@ def test_unknown_choice_is_refused():
         providers_for("jenkins")
     assert error.value.exit_code == 2
     assert error.value.message == (
-        "Unknown CI provider choice 'jenkins': use one of both, github, gitlab, none "
-        "(default: both)."
+        "Unknown CI provider choice 'jenkins': use one of both, github, gitlab, azure-devops, "
+        "cloudbuild, none (default: both)."
     )
 
 
