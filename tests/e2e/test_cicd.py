@@ -227,7 +227,7 @@ def test_ci_choice_and_the_ci_command(venv, project, workdir):
     assert bad.returncode != 0
     assert (
         "Invalid value 'jenkins' for `ci` in the kedro new configuration: use one of both, "
-        "github, gitlab, none" in output_of(bad)
+        "github, gitlab, azure-devops, cloudbuild, none" in output_of(bad)
     )
     assert not (target / "bad-demo").exists()
 
