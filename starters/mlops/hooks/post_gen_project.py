@@ -1,6 +1,8 @@
-"""After generation: say in the README how to install kedro-mlops when it did not come from an
-index, then write the CI > CT > CD files of the `ci` choice (both, github, gitlab, none): the same
-files `kedro mlops ci` writes, rendered from kedro-mlops's templates, so there is one copy of each.
+"""After generation: put the files of the `engine` choice in place (`_engines/<engine>/` over
+the pandas project, then `_engines/` removed), say in the README how to install kedro-mlops when it
+did not come from an index, then write the CI > CT > CD files of the `ci` choice (both, github,
+gitlab, none): the same files `kedro mlops ci` writes, rendered from kedro-mlops's templates, so
+there is one copy of each.
 
 `pip install -r requirements.txt` finds kedro-mlops on a package index only; a kedro-mlops
 installed from a wheel file, a source folder or a git URL must be installed from there first.
@@ -10,6 +12,7 @@ warning filters are not installed: it installs them itself before it reads the p
 configuration (kedro's config loader calls a deprecated OmegaConf function).
 """
 
+import shutil
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +22,20 @@ from kedro_mlops.installed import local_source
 
 INSTALL = "pip install -r requirements.txt"
 CI = "{{ cookiecutter.ci }}"
+ENGINE = "{{ cookiecutter.engine }}".strip().lower()
+ENGINES_DIR = Path("_engines")
+
+
+def engine_files() -> None:
+    """The files of ``_engines/<engine>/`` replace (or join) the pandas project's."""
+    overlay = ENGINES_DIR / ENGINE
+    if overlay.is_dir():
+        for source in sorted(overlay.rglob("*")):
+            if source.is_file():
+                target = source.relative_to(overlay)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+    shutil.rmtree(ENGINES_DIR, ignore_errors=True)
 
 
 def install_note() -> None:
@@ -53,5 +70,6 @@ def ci_files() -> None:
 
 
 filter_known_warnings()
+engine_files()
 install_note()
 ci_files()

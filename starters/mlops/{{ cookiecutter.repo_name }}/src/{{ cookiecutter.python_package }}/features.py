@@ -80,10 +80,71 @@ def check_numeric(data: pd.DataFrame, columns: list[str], source: str) -> None:
         coerced = pd.to_numeric(values, errors="coerce")
         bad = values[coerced.isna() & values.notna()]
         if len(bad):
-            raise DataValidationError(
-                f"{source}: column {column!r} should be numeric but has {len(bad)} "
-                f"non-numeric value(s), e.g. {sorted(map(str, bad.unique()))[:5]}"
+            raise non_numeric_error(
+                source, column, len(bad), sorted(map(str, bad.unique()))[:EXAMPLES]
             )
+
+
+# The validation errors, worded once for both engines (pandas here, Spark in spark_frames.py).
+EXAMPLES = 5  # offending values quoted in an error
+
+
+def non_numeric_error(
+    source: str, column: str, count: int, examples: list[str]
+) -> DataValidationError:
+    return DataValidationError(
+        f"{source}: column {column!r} should be numeric but has {count} "
+        f"non-numeric value(s), e.g. {examples}"
+    )
+
+
+def class_count_error(
+    source: str, target: str, count: int, classes: list[str]
+) -> DataValidationError:
+    return DataValidationError(
+        f"{source}: target column {target!r} must hold exactly 2 classes for a binary "
+        f"classifier, found {count}: {classes[:10]}"
+    )
+
+
+def positive_class_error(
+    source: str, target: str, positive: str, classes: list[str]
+) -> DataValidationError:
+    return DataValidationError(
+        f"{source}: positive_class {positive!r} does not occur in target column "
+        f"{target!r}; its values are {classes}"
+    )
+
+
+def null_share_error(
+    source: str, column: str, share: float, nulls: int, max_null: float
+) -> DataValidationError:
+    return DataValidationError(
+        f"{source}: column {column!r} is {share:.0%} null ({nulls} rows), above "
+        f"max_null_fraction {max_null:.0%}"
+    )
+
+
+def range_error(
+    source: str, column: str, count: int, bounds: list[float], examples: list[Any]
+) -> DataValidationError:
+    low, high = bounds
+    return DataValidationError(
+        f"{source}: column {column!r} has {count} value(s) outside "
+        f"[{low}, {high}], e.g. {examples}"
+    )
+
+
+def warn_zero_denominators(name: str, denominator: str, zeros: int, rows: int) -> None:
+    """The warning of a ratio feature whose denominator is 0 in ``zeros`` rows."""
+    logger.warning(
+        "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there "
+        "(the model's imputer fills it with the training median)",
+        name,
+        denominator,
+        zeros,
+        rows,
+    )
 
 
 def normalise_types(data: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
@@ -118,14 +179,7 @@ def build_features(
         denominator_values = data[denominator].astype("float64")
         zeros = int((denominator_values == 0).sum())
         if zeros:
-            logger.warning(
-                "Ratio feature %r: %s is 0 in %d of %d rows; the ratio is missing there "
-                "(the model's imputer fills it with the training median)",
-                name,
-                denominator,
-                zeros,
-                len(data),
-            )
+            warn_zero_denominators(name, denominator, zeros, len(data))
         data[name] = data[numerator].astype("float64") / denominator_values.replace(
             0, np.nan
         )

@@ -8,13 +8,17 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from ...features import (
-    DataValidationError,
+    EXAMPLES,
     check_columns,
     check_numeric,
     check_rows,
+    class_count_error,
     feature_columns,
     id_columns,
     normalise_types,
+    null_share_error,
+    positive_class_error,
+    range_error,
 )
 
 
@@ -47,35 +51,25 @@ def validate_data(
     classes = sorted(labels.unique())
     positive = str(dataset["positive_class"])
     if len(classes) != 2:  # noqa: PLR2004 - binary classification
-        raise DataValidationError(
-            f"{source}: target column {target!r} must hold exactly 2 classes for a binary "
-            f"classifier, found {len(classes)}: {classes[:10]}"
-        )
+        raise class_count_error(source, target, len(classes), classes)
     if positive not in classes:
-        raise DataValidationError(
-            f"{source}: positive_class {positive!r} does not occur in target column "
-            f"{target!r}; its values are {classes}"
-        )
+        raise positive_class_error(source, target, positive, classes)
 
     max_null = float(validation.get("max_null_fraction", 1.0))
     for column in numeric + categorical:
         share = float(data[column].isna().mean())
         if share > max_null:
-            raise DataValidationError(
-                f"{source}: column {column!r} is {share:.0%} null "
-                f"({int(data[column].isna().sum())} rows), above max_null_fraction "
-                f"{max_null:.0%}"
-            )
+            nulls = int(data[column].isna().sum())
+            raise null_share_error(source, column, share, nulls, max_null)
 
-    for column, (low, high) in (validation.get("ranges") or {}).items():
+    for column, bounds in (validation.get("ranges") or {}).items():
         check_columns(data, [column], source)
+        low, high = bounds
         values = pd.to_numeric(data[column], errors="coerce")
         outside = values[(values < low) | (values > high)]
         if len(outside):
-            raise DataValidationError(
-                f"{source}: column {column!r} has {len(outside)} value(s) outside "
-                f"[{low}, {high}], e.g. {sorted(outside.unique().tolist())[:5]}"
-            )
+            examples = sorted(outside.unique().tolist())[:EXAMPLES]
+            raise range_error(source, column, len(outside), bounds, examples)
     return data
 
 

@@ -1,0 +1,73 @@
+"""The local Spark session of this project, and the check that Java is there.
+
+``spark.SparkDatasetV2`` builds its own session: Databricks Connect when ``DATABRICKS_HOST`` and
+``DATABRICKS_TOKEN`` are set, Spark Connect when ``SPARK_REMOTE`` is set, a local session
+otherwise. This hook only gives the local session the settings of ``conf/<env>/spark.yml``
+(a remote session keeps the cluster's), after checking that a Java runtime can start it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+# any of these set: Spark runs elsewhere, no local Java needed
+REMOTE_VARIABLES = ("SPARK_REMOTE", "DATABRICKS_HOST")
+NO_JAVA = (
+    "Spark runs locally and needs a Java 17 runtime, which was not found (java on PATH or "
+    "JAVA_HOME): install one (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; "
+    "macOS: brew install openjdk@17), or set SPARK_REMOTE (Spark Connect) or DATABRICKS_HOST "
+    "and DATABRICKS_TOKEN (Databricks) to run on a cluster"
+)
+
+
+class JavaMissingError(RuntimeError):
+    """No Java runtime for a local Spark session. ``exit_code`` 2: ``kedro run`` ends with the
+    message, without a traceback."""
+
+    exit_code = 2
+
+
+def remote(environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    """Whether the session runs on a cluster (Spark Connect, Databricks Connect)."""
+    return any(environ.get(name) for name in REMOTE_VARIABLES)
+
+
+def java_problem(environ: dict[str, str] | os._Environ = os.environ) -> str | None:
+    """Why a local session cannot start (no Java), or None."""
+    if remote(environ):
+        return None
+    home = environ.get("JAVA_HOME")
+    java = (
+        Path(home) / "bin" / "java"
+        if home
+        else shutil.which("java", path=environ.get("PATH"))
+    )
+    return None if java and Path(java).is_file() else NO_JAVA
+
+
+def local_session(settings: dict[str, Any]) -> Any:
+    """The local session with ``settings`` (``spark.yml``); any existing one is returned as is."""
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - Java starts here
+
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, str(value))
+    return builder.getOrCreate()
+
+
+class SparkHooks:
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        problem = java_problem()
+        if problem:
+            raise JavaMissingError(problem)
+        if not remote():
+            # one machine: Spark talks to itself on the loopback interface (no warning about
+            # the host name, and it works with no network at all)
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            local_session(dict(context.config_loader["spark"]))
