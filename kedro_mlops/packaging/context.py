@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MARKER = ".kedro-mlops-context"
+# distributions that need a Java runtime in the images (a Spark project's local session)
+JAVA_DISTRIBUTIONS = ("pyspark",)
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,7 @@ def write_context(
         kedro_mlops_version=__version__,
         serve_labels=serve_labels(serve_model) if serve_pins else (),
         kedro_init_version=project.kedro_init_version or kedro_version(),
+        java=any(pin.name.lower() in JAVA_DISTRIBUTIONS for pin in pins),
     )
     digest = deps_digest(
         template_text=template_text,

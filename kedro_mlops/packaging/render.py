@@ -78,6 +78,7 @@ class ContextSpec:
     uid: int = 10001
     gid: int = 10001
     workdir: str = WORKDIR
+    java: bool = False  # a Java runtime in the images (the requirements hold JAVA_DISTRIBUTIONS)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
