@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
 
+from kedro_mlops.frames import is_spark
 from kedro_mlops.hooks.cli import click_error, click_errors
 from kedro_mlops.hooks.project import context_config
 from kedro_mlops.mlflow_run import active_run_id
-from kedro_mlops.monitoring.spark_stats import is_spark
 
 if TYPE_CHECKING:
     from collections.abc import Generator

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops.frames import is_spark
 from kedro_mlops.monitoring.columns import CheckInputError, ColumnPair, Kind
 from kedro_mlops.monitoring.drift import BINARY, FEW_VALUES, SMALL_REFERENCE_ROWS, Methods
 
@@ -51,12 +52,6 @@ def _functions() -> Any:  # noqa: ANN401
     from pyspark.sql import functions  # noqa: PLC0415 - only for Spark frames
 
     return functions
-
-
-def is_spark(frame: object) -> bool:
-    """Whether ``frame`` is a Spark DataFrame (classic or Spark Connect), without importing
-    pyspark."""
-    return type(frame).__module__.startswith("pyspark.")
 
 
 def schema_frame(frame: Any) -> pd.DataFrame:  # noqa: ANN401

@@ -141,7 +141,9 @@ def dataset_input(
     from mlflow.data.pandas_dataset import from_pandas  # noqa: PLC0415
     from mlflow.entities import DatasetInput, InputTag  # noqa: PLC0415
 
-    dataset = from_pandas(frame, source=_source(source), name=name, digest=frame_digest(frame))
+    dataset = from_pandas(
+        frame, source=dataset_source(source), name=name, digest=frame_digest(frame)
+    )
     # MLflow infers the schema value by value (~0.3 s for 12k rows): infer the types from a
     # sample and take the required flags (no nulls) from the whole frame, column-wise
     internals.set_dataset_schema(dataset, frame_schema(frame))
@@ -151,7 +153,7 @@ def dataset_input(
     )
 
 
-def _source(path: str) -> Any:  # noqa: ANN401 - an MLflow DatasetSource
+def dataset_source(path: str) -> Any:  # noqa: ANN401 - an MLflow DatasetSource
     """The MLflow dataset source of a file path, chosen as MLflow chooses it (the last registered
     source that resolves it) but without its warning that two registered sources (the local
     artifact source, registered once per URI scheme) both could."""

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import internals, mlflow_run
+from kedro_mlops.frames import is_spark
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -140,18 +141,27 @@ def node_finished(state: RunState, node_name: str) -> None:
 
 
 def dataset_loaded(state: RunState, dataset_name: str, data: Any) -> None:  # noqa: ANN401
-    """Record a file-backed pandas input of the run as an MLflow dataset input, once."""
+    """Record a file-backed pandas or Spark input of the run as an MLflow dataset input, once
+    (a Spark table's digest: ``tracking.spark_lineage``)."""
     if not state.datasets or dataset_name not in state.inputs:
         return
     pandas = sys.modules.get("pandas")
-    if pandas is None or not isinstance(data, pandas.DataFrame):
+    spark = is_spark(data)
+    if not spark and (pandas is None or not isinstance(data, pandas.DataFrame)):
         return
     if dataset_name in state.logged_inputs:
         return
     state.logged_inputs.add(dataset_name)
-    from kedro_mlops.tracking.lineage import dataset_input  # noqa: PLC0415
+    if spark:
+        from kedro_mlops.tracking.lineage import dataset_source  # noqa: PLC0415
+        from kedro_mlops.tracking.spark_lineage import spark_dataset_input  # noqa: PLC0415
 
-    entry = dataset_input(data, dataset_name, state.inputs[dataset_name])
+        source = dataset_source(state.inputs[dataset_name])
+        entry = spark_dataset_input(data, dataset_name, source)
+    else:
+        from kedro_mlops.tracking.lineage import dataset_input  # noqa: PLC0415
+
+        entry = dataset_input(data, dataset_name, state.inputs[dataset_name])
     mlflow_run.log_inputs(state.run_id, [entry])
 
 
