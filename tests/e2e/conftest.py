@@ -87,7 +87,9 @@ class Env:
 @pytest.fixture(scope="session")
 def venv(tmp_path_factory) -> Env:
     """kedro-mlops installed with plain ``pip install`` (not editable) from its wheel, with the
-    ``kubeflow`` extra (kfp compiles the exported Kubeflow pipelines).
+    ``kubeflow`` extra (kfp compiles the exported Kubeflow pipelines) and the ``spark`` extra
+    (pyspark's source distribution is built once per CI run: ``make install`` builds it, pip's
+    wheel cache serves it here).
 
     ``KEDRO_MLOPS_E2E_VENV`` reuses an existing environment (quicker local iterations).
     """
@@ -104,7 +106,7 @@ def venv(tmp_path_factory) -> Env:
     subprocess.run([sys.executable, "-m", "venv", str(base / "env")], check=True)
     env = Env(base / "env" / "bin")
     subprocess.run(
-        [str(env.bin / "pip"), "install", "-q", f"{wheel}[test,kubeflow]"],
+        [str(env.bin / "pip"), "install", "-q", f"{wheel}[test,kubeflow,spark]"],
         check=True,
         timeout=1200,
     )
