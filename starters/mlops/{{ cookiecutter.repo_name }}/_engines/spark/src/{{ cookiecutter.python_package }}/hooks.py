@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ def local_session(settings: dict[str, Any]) -> Any:
     """The local session with ``settings`` (``spark.yml``); any existing one is returned as is."""
     from pyspark.sql import SparkSession  # noqa: PLC0415 - Java starts here
 
+    # one machine: Spark talks to itself on the loopback interface (no warning about the host
+    # name, and it works with no network at all); its Python workers are this Python (the
+    # project's environment, even when `kedro` was not started from an activated one)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, str(value))
@@ -67,7 +73,4 @@ class SparkHooks:
         if problem:
             raise JavaMissingError(problem)
         if not remote():
-            # one machine: Spark talks to itself on the loopback interface (no warning about
-            # the host name, and it works with no network at all)
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             local_session(dict(context.config_loader["spark"]))
