@@ -93,6 +93,8 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     holder.listeners.append(metrics.serving)
     data_warnings = DataWarnings(lambda kind: metrics.data_warnings.labels(kind).inc())
     trial = _rollout(rollout, challenger, holder, metrics, traffic)
+    if trial is not None:
+        trial.scoring = data_warnings.capture
     predict_view, invocations_view = View(MODEL_COLUMNS), View()
     if trial is not None:
         from kedro_mlops.config.rollout import ANSWERED_BY  # noqa: PLC0415

@@ -16,6 +16,7 @@ reads them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -39,6 +40,7 @@ from kedro_mlops.serving.schema import ROW_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
     import numpy as np
     import pandas as pd
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+LOG_EVERY_S = 60.0  # a failing challenger is logged at most this often
 CANARY_BUCKETS = 10_000  # the id hash's buckets: fractions to 1e-4
 PER_ROW = (VERSION, PREDICTION, SCORE, MILLISECONDS, ERROR)  # the challenger's columns
 LOG_ONLY = tuple(column for column in rollout_columns() if column != ANSWERED_BY)
@@ -104,6 +107,23 @@ def canary_mask(
     return np.asarray(rng.random(len(frame)) < fraction)
 
 
+_challenger_thread = threading.local()  # .scoring: this thread scores the challenger now
+
+
+class _QuietChallenger(logging.Filter):
+    """Drops the node errors Kedro logs while the challenger scores: its failures are counted
+    and summarised (at most once a minute), not logged row by row."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_challenger_thread, "scoring", False)
+
+
+def _quiet_node_errors() -> None:
+    node_logger = logging.getLogger("kedro.pipeline.node")
+    if not any(isinstance(f, _QuietChallenger) for f in node_logger.filters):
+        node_logger.addFilter(_QuietChallenger())
+
+
 def score_safely(model: ServingModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """``model``'s output for ``frame`` and, per row, the error it raised ("" when none): when
     the whole frame fails, each row is scored alone, so one bad row fails only itself."""
@@ -138,16 +158,20 @@ class Rollout:
         metrics: Metrics,
         log: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
         *,
+        scoring: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
         shadow_wait_s: float = 0.2,
         max_pending_rows: int = 200_000,
     ) -> None:
         import numpy as np  # noqa: PLC0415
 
         self.settings = settings
+        self.scoring = scoring  # around the shadow worker's scoring (data warnings)
         self.slot = challenger
         self._metrics = metrics
         self._log = log
         self._rng = np.random.default_rng(settings.seed)
+        self._next_error_log = 0.0
+        _quiet_node_errors()
         self._shadow = (
             _ShadowWorker(self, shadow_wait_s, max_pending_rows)
             if settings.mode == "shadow"
@@ -207,12 +231,28 @@ class Rollout:
         """The challenger's output for ``frame`` with its ``challenger_*`` columns, and the
         error of each row ("" when none); errors are counted, never raised."""
         started = time.perf_counter()
-        output, errors = score_safely(challenger, frame)
+        _challenger_thread.scoring = True
+        try:
+            output, errors = score_safely(challenger, frame)
+        finally:
+            _challenger_thread.scoring = False
         self._timed(challenger, started, len(frame))
-        failed = sum(1 for error in errors if error)
+        failed = [error for error in errors if error]
         if failed:
-            self._metrics.model_errors.labels(challenger.meta.version).inc(failed)
-            logger.debug("kedro-mlops: the challenger failed on %d of %d rows", failed, len(frame))
+            self._metrics.model_errors.labels(challenger.meta.version).inc(len(failed))
+            if time.monotonic() >= self._next_error_log:
+                self._next_error_log = time.monotonic() + LOG_EVERY_S
+                # ERROR: a scoring thread's warnings are taken for data warnings and thinned
+                logger.error(
+                    "kedro-mlops: challenger version %s failed on %d of %d rows (%s); the "
+                    "champion answered them. Counted in /metrics (kedro_mlops_model_errors_total);"
+                    " further failures within %g s are not logged",
+                    challenger.meta.version,
+                    len(failed),
+                    len(frame),
+                    failed[0],
+                    LOG_EVERY_S,
+                )
         output = output.reindex(range(len(frame)))
         output = self._with_model(
             output, challenger, CHALLENGER_PREFIX, time.perf_counter() - started
@@ -328,7 +368,8 @@ class _ShadowWorker:
         challenger = self._rollout.slot.model
         try:
             if challenger is not None:
-                theirs, _errors = self._rollout.challenger_scores(challenger, rows)
+                with self._rollout.scoring():
+                    theirs, _errors = self._rollout.challenger_scores(challenger, rows)
                 columns = [CHALLENGER_PREFIX + name for name in PER_ROW]
                 start = 0
                 for frame, output in items:

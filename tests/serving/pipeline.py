@@ -78,6 +78,23 @@ def predict(
     )
 
 
+# a fragile model version fails on rows with this tenure (as a model that cannot handle them)
+FRAGILE_TENURE = 13.0
+
+
+def fragile_predict(
+    model: Any,
+    model_info: dict[str, Any],
+    batch: pd.DataFrame,
+    dataset: dict[str, Any],
+    serving: dict[str, Any],
+) -> pd.DataFrame:
+    """:func:`predict`, but raising for any batch holding a row with ``FRAGILE_TENURE``."""
+    if (batch["tenure_months"] == FRAGILE_TENURE).any():
+        raise ValueError(f"cannot score tenure_months = {FRAGILE_TENURE}")
+    return predict(model, model_info, batch, dataset, serving)
+
+
 def raw_rows(n: int, seed: int = 0) -> pd.DataFrame:
     """Raw rows as a batch file holds them (with some nulls in the nullable columns)."""
     rng = np.random.default_rng(seed)
@@ -144,7 +161,7 @@ def fit_model(seed: int = 0, c: float = 1.0) -> Any:
     return model.fit(features, np.where(target, "yes", "no"))
 
 
-def inference_pipeline() -> Any:
+def inference_pipeline(*, fragile: bool = False) -> Any:
     from kedro.pipeline import Pipeline, node  # noqa: PLC0415
 
     return Pipeline(
@@ -156,7 +173,7 @@ def inference_pipeline() -> Any:
                 name="prepare_batch",
             ),
             node(
-                predict,
+                fragile_predict if fragile else predict,
                 ["model", "model_info", "batch_features", "params:dataset", "params:serving"],
                 "predictions",
                 name="predict_batch",
@@ -176,7 +193,9 @@ SIGNATURE = [
 ]
 
 
-def serving_model(version: str = "1", *, seed: int = 0, c: float = 1.0) -> Any:
+def serving_model(
+    version: str = "1", *, seed: int = 0, c: float = 1.0, fragile: bool = False
+) -> Any:
     """A ``ServingModel`` of :func:`inference_pipeline`, as a registry version would give."""
     from kedro_mlops.serving.model import ModelMeta, from_pipeline  # noqa: PLC0415
 
@@ -195,7 +214,7 @@ def serving_model(version: str = "1", *, seed: int = 0, c: float = 1.0) -> Any:
         aliases=("champion",),
     )
     return from_pipeline(
-        inference_pipeline(),
+        inference_pipeline(fragile=fragile),
         values,
         input_name="production_batch",
         meta=meta,
