@@ -7,7 +7,7 @@ prints the report that call returns. What a command reads from the Kedro project
 
 from __future__ import annotations
 
-from kedro_mlops.cli import ci, deploy, export, monitor, package, serve, tracking
+from kedro_mlops.cli import ci, deploy, export, monitor, package, rollout, serve, tracking
 from kedro_mlops.cli.ci import add_ci_files, ci_project
 from kedro_mlops.cli.group import commands, mlops
 
@@ -21,6 +21,7 @@ __all__ = [
     "mlops",
     "monitor",
     "package",
+    "rollout",
     "serve",
     "tracking",
 ]

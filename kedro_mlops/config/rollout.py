@@ -17,14 +17,21 @@ ANSWERED_BY = "answered_by"
 ROLLOUT_MODE = "rollout_mode"
 CHAMPION_PREFIX = "champion_"
 CHALLENGER_PREFIX = "challenger_"
-# after a prefix: the version, its predicted class, its score (probability), its scoring time
-# (milliseconds of the batch the row was scored in) and, for the challenger, its error
-VERSION, PREDICTION, SCORE, MILLISECONDS, ERROR = "version", "prediction", "score", "ms", "error"
+# after a prefix: the version, its predicted class, its score (probability), the scoring time and
+# size of the batch the row was scored in (milliseconds, rows) and, for the challenger, its error
+VERSION, PREDICTION, SCORE, MILLISECONDS, BATCH_ROWS, ERROR = (
+    "version",
+    "prediction",
+    "score",
+    "ms",
+    "batch_rows",
+    "error",
+)
 
 
 def rollout_columns() -> tuple[str, ...]:
     """Every column a rollout adds to a logged row, in order."""
-    per_model = (VERSION, PREDICTION, SCORE, MILLISECONDS)
+    per_model = (VERSION, PREDICTION, SCORE, MILLISECONDS, BATCH_ROWS)
     return (
         ROLLOUT_MODE,
         ANSWERED_BY,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config.rollout import (
     ANSWERED_BY,
+    BATCH_ROWS,
     CHALLENGER_PREFIX,
     CHAMPION_PREFIX,
     ERROR,
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0  # a failing challenger is logged at most this often
 CANARY_BUCKETS = 10_000  # the id hash's buckets: fractions to 1e-4
-PER_ROW = (VERSION, PREDICTION, SCORE, MILLISECONDS, ERROR)  # the challenger's columns
+PER_ROW = (VERSION, PREDICTION, SCORE, MILLISECONDS, BATCH_ROWS, ERROR)  # the challenger's columns
 LOG_ONLY = tuple(column for column in rollout_columns() if column != ANSWERED_BY)
 
 
@@ -269,6 +270,7 @@ class Rollout:
         output[prefix + PREDICTION] = output[column] if column in output.columns else None
         output[prefix + SCORE] = output[score] if score in output.columns else None
         output[prefix + MILLISECONDS] = round(seconds * 1000, 3)
+        output[prefix + BATCH_ROWS] = len(output)
         return output
 
     def _timed(self, model: ServingModel, started: float, rows: int) -> None:
