@@ -54,15 +54,22 @@ def project_model(
 
 
 def serve_model_loader(context: KedroContext, config: MlopsConfig, model_uri: str | None) -> Any:  # noqa: ANN401 - Callable[[Path], ServeModel]
-    """What the serving image carries, saved into a directory the packaging workflow picks;
-    ``NoServeModelError`` when there is none."""
+    """What the serving image carries (with ``serving.rollout`` set: the challenger too), saved
+    into a directory the packaging workflow picks; ``NoServeModelError`` when there is none."""
 
     def load_into(scratch: Path) -> ServeModel:
         from kedro_mlops.packaging import NoServeModelError, ServeModel  # noqa: PLC0415
+        from kedro_mlops.serving.project import load_challenger  # noqa: PLC0415
         from kedro_mlops.serving.source import ModelSourceError  # noqa: PLC0415
 
+        rollout = config.serving.rollout
         try:
             model = project_model(context, config, model_uri)
+            challenger = (
+                load_challenger(config.serving, model_name(context, config))
+                if rollout.mode != "none"
+                else None
+            )
         except ModelSourceError as exc:
             raise NoServeModelError(exc.message) from None
         meta = model.meta
@@ -73,6 +80,9 @@ def serve_model_loader(context: KedroContext, config: MlopsConfig, model_uri: st
             run_id=meta.run_id,
             git_sha=meta.git_sha,
             model_uri=meta.model_uri,
+            challenger=challenger.save_bundle(scratch / "challenger") if challenger else None,
+            challenger_version=challenger.meta.version if challenger else "",
+            rollout=rollout if challenger else None,
         )
 
     return load_into

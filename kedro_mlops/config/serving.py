@@ -12,6 +12,12 @@ from kedro_mlops.config.rollout import ServingRolloutConfig
 ENV_LOG_DIR = "KEDRO_MLOPS_SERVE_LOG_DIR"
 ENV_MAX_BODY_MB = "KEDRO_MLOPS_SERVE_MAX_BODY_MB"
 ENV_MAX_ROWS = "KEDRO_MLOPS_SERVE_MAX_ROWS"
+# serving.rollout in the image: the mode, the challenger's saved directory and the canary's share
+ENV_ROLLOUT = "KEDRO_MLOPS_SERVE_ROLLOUT"
+ENV_CHALLENGER = "KEDRO_MLOPS_SERVE_CHALLENGER"
+ENV_FRACTION = "KEDRO_MLOPS_SERVE_FRACTION"
+ENV_SEED = "KEDRO_MLOPS_SERVE_SEED"
+ENV_SCORE_COLUMN = "KEDRO_MLOPS_SERVE_SCORE_COLUMN"
 
 
 class ServingConfig(Section):

@@ -313,6 +313,7 @@ def write_context(
         dirty=dirty,
         kedro_mlops_version=__version__,
         serve_labels=serve_labels(serve_model) if serve_pins else (),
+        rollout=serve_model.rollout_environment() if serve_pins and serve_model else (),
         kedro_init_version=project.kedro_init_version or kedro_version(),
         java=any(pin.name.lower() in JAVA_DISTRIBUTIONS for pin in pins),
     )

@@ -73,6 +73,8 @@ class ContextSpec:
     dirty: bool = False  # uncommitted changes to tracked files when packaged
     kedro_mlops_version: str = ""
     serve_labels: tuple[tuple[str, str], ...] = ()  # model name, version, run id, git sha
+    # serving.rollout: the serving image's environment naming the mode and the challenger
+    rollout: tuple[tuple[str, str], ...] = ()
     kedro_init_version: str = ""
     user: str = "kedro"
     uid: int = 10001

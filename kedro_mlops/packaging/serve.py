@@ -9,12 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_mlops.config import SERVE_IMAGE
+from kedro_mlops.config.serving import (
+    ENV_CHALLENGER,
+    ENV_FRACTION,
+    ENV_ROLLOUT,
+    ENV_SCORE_COLUMN,
+    ENV_SEED,
+)
 from kedro_mlops.packaging.errors import PackagingError
 from kedro_mlops.packaging.requirements import pin_requirements, requirements_text
 
 if TYPE_CHECKING:
+    from kedro_mlops.config import ServingRolloutConfig
     from kedro_mlops.packaging.images import ImageSpec
     from kedro_mlops.packaging.requirements import Pin
+
+
+CHALLENGER_DIR = "/opt/challenger"  # the serving image's challenger (serving.rollout)
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,23 @@ class ServeModel:
     run_id: str = ""
     git_sha: str = ""
     model_uri: str = ""
+    # serving.rollout: the challenger's saved directory (copied to CHALLENGER_DIR), its version
+    # and the rollout's settings
+    challenger: Path | None = None
+    challenger_version: str = ""
+    rollout: ServingRolloutConfig | None = None
+
+    def rollout_environment(self) -> tuple[tuple[str, str], ...]:
+        """The serving image's environment naming the rollout (none without a challenger)."""
+        if self.challenger is None or self.rollout is None:
+            return ()
+        return (
+            (ENV_ROLLOUT, self.rollout.mode),
+            (ENV_CHALLENGER, CHALLENGER_DIR),
+            (ENV_FRACTION, f"{self.rollout.fraction:g}"),
+            (ENV_SEED, str(self.rollout.seed)),
+            (ENV_SCORE_COLUMN, self.rollout.score_column),
+        )
 
 
 # what online inference needs in the serving image, with what these require; no MLflow,
@@ -70,6 +98,8 @@ def serve_context(
     directory.mkdir(parents=True)
     (directory / "requirements.txt").write_text(requirements_text(pins, header), encoding="utf-8")
     shutil.copytree(model.bundle, directory / "model")
+    if model.challenger is not None:
+        shutil.copytree(model.challenger, directory / "challenger")
     package = Path(__file__).resolve().parent.parent
     for name in SERVE_MODULES:
         source, target = package / name, directory / "kedro_mlops" / name
@@ -90,5 +120,6 @@ def serve_labels(model: ServeModel | None) -> tuple[tuple[str, str], ...]:
         "org.kedro.model.run_id": model.run_id,
         "org.kedro.model.git_sha": model.git_sha,
         "org.kedro.model.uri": model.model_uri,
+        "org.kedro.model.challenger_version": model.challenger_version,
     }
     return tuple((key, value) for key, value in labels.items() if value)

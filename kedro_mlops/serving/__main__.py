@@ -12,9 +12,22 @@ import os
 import sys
 from pathlib import Path
 
-from kedro_mlops.config.serving import ENV_LOG_DIR, ENV_MAX_BODY_MB, ENV_MAX_ROWS
+from kedro_mlops.config.rollout import ROLLOUT_MODES
+from kedro_mlops.config.serving import (
+    ENV_CHALLENGER,
+    ENV_FRACTION,
+    ENV_LOG_DIR,
+    ENV_MAX_BODY_MB,
+    ENV_MAX_ROWS,
+    ENV_ROLLOUT,
+    ENV_SCORE_COLUMN,
+    ENV_SEED,
+)
 from kedro_mlops.serving.model import load_bundle
+from kedro_mlops.serving.rollout import RolloutSettings
 from kedro_mlops.serving.server import DEFAULTS, ServeError, ServeSettings, build_app, serve
+
+ROLLOUT = DEFAULTS.rollout
 
 
 def _from_env(name: str, kind: type[float] | type[int], default: float) -> float:
@@ -56,15 +69,42 @@ def main(argv: list[str] | None = None) -> int:
         help=f"append served rows here as CSV files [${ENV_LOG_DIR}; none]",
     )
     parser.add_argument(
+        "--rollout",
+        choices=ROLLOUT_MODES,
+        default=os.environ.get(ENV_ROLLOUT, ROLLOUT.mode),
+        help=f"try the challenger beside the model [${ENV_ROLLOUT}; %(default)s]",
+    )
+    parser.add_argument(
+        "--challenger-bundle",
+        type=Path,
+        default=os.environ.get(ENV_CHALLENGER),
+        help=f"the saved challenger [${ENV_CHALLENGER}; none]",
+    )
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=_from_env(ENV_FRACTION, float, ROLLOUT.fraction),
+        help=f"canary: the share of rows the challenger answers [${ENV_FRACTION}; %(default)s]",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="load the model, build the app and exit (no server)"
     )
     args = parser.parse_args(argv)
+    if args.rollout != "none" and args.challenger_bundle is None:
+        parser.error(f"--rollout {args.rollout} needs --challenger-bundle (${ENV_CHALLENGER})")
+    if not 0 < args.fraction < 1:
+        parser.error(f"--fraction must be between 0 and 1 (exclusive), got {args.fraction}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        model = load_bundle(args.bundle)
-    except Exception as exc:
-        print(f"Error: cannot load the model bundle {args.bundle}: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
+    trying = args.rollout != "none"
+    bundles = [args.bundle, *([args.challenger_bundle] if trying else [])]
+    models = []
+    for bundle in bundles:
+        try:
+            models.append(load_bundle(bundle))
+        except Exception as exc:
+            print(f"Error: cannot load the model bundle {bundle}: {exc}", file=sys.stderr)  # noqa: T201
+            return 2
+    model, challenger = models[0], (models[1] if trying else None)
     if args.check:
         build_app(model, ServeSettings())
         print(  # noqa: T201
@@ -72,16 +112,25 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(model.schema.names)}"
         )
         return 0
+    rollout = RolloutSettings(
+        mode=args.rollout,
+        fraction=args.fraction,
+        seed=int(_from_env(ENV_SEED, int, ROLLOUT.seed)),
+        score_column=os.environ.get(ENV_SCORE_COLUMN, ROLLOUT.score_column),
+        challenger_bundle=str(args.challenger_bundle) if trying else None,
+    )
     settings = ServeSettings(
         max_body_mb=args.max_body_mb,
         max_rows=args.max_rows,
         log_dir=args.log_dir,
         bundle=str(args.bundle),
+        rollout=rollout,
     )
     try:
         serve(
             model,
             settings,
+            challenger=challenger,
             host=args.host,
             port=args.port,
             workers=args.workers,

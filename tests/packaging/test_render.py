@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_mlops.config import DEFAULT_PRUNE
+from kedro_mlops.config import DEFAULT_PRUNE, ServingRolloutConfig
 from kedro_mlops.packaging.errors import PackagingError
 from kedro_mlops.packaging.images import plan_images
 from kedro_mlops.packaging.render import (
@@ -22,6 +22,7 @@ from kedro_mlops.packaging.render import (
     render_dockerignore,
     render_readme,
 )
+from kedro_mlops.packaging.serve import ServeModel
 
 
 def make_spec(**overrides) -> ContextSpec:
@@ -314,6 +315,16 @@ def test_deps_digest_follows_its_inputs(tmp_path):
     assert deps_digest(**args) != first
 
 
+ROLLOUT = ServeModel(
+    bundle=Path("model"),
+    name="bar_demo",
+    version="3",
+    challenger=Path("challenger"),
+    challenger_version="4",
+    rollout=ServingRolloutConfig(mode="canary", fraction=0.05),
+).rollout_environment()
+
+
 def hadolint() -> str:
     found = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     if not Path(found).exists():
@@ -330,8 +341,17 @@ def hadolint() -> str:
         make_spec(bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip",)),
         make_spec(images=SERVE_IMAGES, serve_labels=(("org.kedro.model.version", "3"),)),
         make_spec(images=SERVE_IMAGES, bytecode=True, prune=DEFAULT_PRUNE, venv_tools=("pip",)),
+        make_spec(images=SERVE_IMAGES, rollout=ROLLOUT),
     ],
-    ids=["offline", "online-no-git", "http", "bytecode-prune", "serve", "serve-bytecode"],
+    ids=[
+        "offline",
+        "online-no-git",
+        "http",
+        "bytecode-prune",
+        "serve",
+        "serve-bytecode",
+        "serve-rollout",
+    ],
 )
 def test_hadolint_passes_with_default_rules(tmp_path, spec):
     dockerfile = tmp_path / "Dockerfile"
@@ -340,6 +360,23 @@ def test_hadolint_passes_with_default_rules(tmp_path, spec):
         [hadolint(), str(dockerfile)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_rollout_puts_the_challenger_beside_the_model():
+    dockerfile = render_dockerfile(make_spec(images=SERVE_IMAGES, rollout=ROLLOUT))
+    build, serve = stage_text(dockerfile, "serve-build"), stage_text(dockerfile, "serve")
+    assert "COPY serve/challenger/ /opt/challenger/" in build
+    assert "-m kedro_mlops.serving --bundle /opt/challenger --check" in build
+    assert "COPY --from=serve-build /opt/challenger /opt/challenger" in serve
+    assert (
+        'ENV KEDRO_MLOPS_SERVE_ROLLOUT="canary" \\\n'
+        '    KEDRO_MLOPS_SERVE_CHALLENGER="/opt/challenger" \\\n'
+        '    KEDRO_MLOPS_SERVE_FRACTION="0.05" \\\n'
+        '    KEDRO_MLOPS_SERVE_SEED="0" \\\n'
+        '    KEDRO_MLOPS_SERVE_SCORE_COLUMN="probability"\n'
+    ) in serve
+    plain = render_dockerfile(make_spec(images=SERVE_IMAGES))
+    assert "challenger" not in plain and "KEDRO_MLOPS_SERVE_ROLLOUT" not in plain
 
 
 def test_the_serving_image_stands_alone_with_the_model_inside():
