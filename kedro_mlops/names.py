@@ -6,6 +6,10 @@ from __future__ import annotations
 import keyword
 import re
 
+# `engine` in `kedro new --config`: where the data engineering, batch scoring and drift checks
+# run (the first is the default)
+ENGINES = ("pandas", "spark")
+
 # the registry aliases: the version that serves, and the one tried against it
 CHAMPION = "champion"
 CHALLENGER = "challenger"

@@ -7,9 +7,6 @@ from pathlib import Path
 from kedro.framework.cli.starters import KedroStarterSpec
 
 ALIAS = "mlops"
-# `engine` in `kedro new --config`: where the data engineering, batch scoring and drift checks
-# run (the first is the default)
-ENGINES = ("pandas", "spark")
 
 
 def starter_dir(name: str = ALIAS) -> Path:

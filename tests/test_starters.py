@@ -72,3 +72,6 @@ def test_kedro_new_prints_kedros_log_line_and_nothing_else(tmp_path):
         str(tmp_path / "churn"),
     ]
     assert (tmp_path / "churn" / "src" / "churn" / "pipeline_registry.py").is_file()
+    # engine: pandas (the default): no Spark file, and no trace of the other engines' files
+    assert not (tmp_path / "churn" / "_engines").exists()
+    assert not (tmp_path / "churn" / "conf" / "base" / "spark.yml").exists()

@@ -8,8 +8,7 @@ this covers cookiecutter used on the template directly.
 import sys
 
 from kedro_mlops.cicd import CHOICES
-from kedro_mlops.names import project_name_problem
-from kedro_mlops.starters import ENGINES
+from kedro_mlops.names import ENGINES, project_name_problem
 
 CI = "{{ cookiecutter.ci }}"
 ENGINE = "{{ cookiecutter.engine }}"
