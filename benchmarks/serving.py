@@ -13,6 +13,7 @@ The project is generated from the starter and run once (``kedro run``) in a temp
 unless ``--project`` names one; both servers serve ``models:/<name>@champion`` of its registry.
 
     python benchmarks/serving.py [--project PATH] [--requests 2000] [--seconds 30]
+    python benchmarks/serving.py --rollout [--rounds 3]   # shadow vs none (serving_rollout.py)
 
 Run it on a quiet machine: both servers and the load client share its cores.
 """
@@ -325,6 +326,12 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="a project after `kedro run`")
     parser.add_argument("--seconds", type=float, default=30, help="per 1-row load run [30]")
     parser.add_argument("--big", type=int, default=30, help="1,000-row requests per arm [30]")
+    parser.add_argument(
+        "--rollout",
+        action="store_true",
+        help="instead: serving.rollout none vs shadow (benchmarks/serving_rollout.py)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--rollout: arms of each mode [3]")
     args = parser.parse_args()
     import pandas as pd  # noqa: PLC0415
 
@@ -335,6 +342,12 @@ def main() -> None:
         batch = pd.read_csv(project / "data" / "01_raw" / "production_batch.csv")
         rows = json.loads(batch.to_json(orient="records"))
         one_row = [json.dumps(row).encode() for row in rows]
+        if args.rollout:
+            sys.path.insert(0, str(ROOT))
+            from benchmarks.serving_rollout import rollout_benchmark  # noqa: PLC0415
+
+            rollout_benchmark(project, scratch, args, one_row)
+            return
         thousand = batch.head(1000)
         bin_dir = Path(sys.executable).parent
         serve = [
