@@ -320,18 +320,22 @@ class _ShadowWorker:
         self._rollout = rollout
         self._wait_s = wait_s
         self._max_pending = max_pending_rows
-        self._pending = 0
+        self._pending = 0  # rows queued (changed by the scoring and the shadow threads)
+        self._lock = threading.Lock()
         self.skipped = 0  # rows logged without the challenger's answer (queue full)
         self._queue: queue.Queue[tuple[pd.DataFrame, pd.DataFrame] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="kedro-mlops-shadow", daemon=True)
         self._thread.start()
 
     def put(self, rows: pd.DataFrame, output: pd.DataFrame) -> None:
-        if self._pending >= self._max_pending:
+        with self._lock:
+            full = self._pending >= self._max_pending
+            if not full:
+                self._pending += len(rows)
+        if full:  # a challenger that cannot keep up must not hold the server's memory
             self.skipped += len(rows)
             self._rollout.shadow_scored(rows, output)
             return
-        self._pending += len(rows)
         self._queue.put((rows, output))
 
     def close(self, timeout: float = 10.0) -> None:
@@ -366,7 +370,8 @@ class _ShadowWorker:
         import pandas as pd  # noqa: PLC0415
 
         rows = pd.concat([frame for frame, _ in items], ignore_index=True)
-        self._pending -= len(rows)
+        with self._lock:
+            self._pending -= len(rows)
         challenger = self._rollout.slot.model
         try:
             if challenger is not None:
