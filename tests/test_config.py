@@ -25,7 +25,7 @@ REPO_DEFAULT = ROOT / "conf" / "base" / "mlops.yml"
 
 
 def test_repo_default_equals_the_model_defaults():
-    """Every shipped value is the model's default, except the starter's drift checks."""
+    """Every shipped value is the model's default, except the starter's checks."""
     shipped = yaml.safe_load(REPO_DEFAULT.read_text())
     parsed = parse_config(shipped)
     checks = shipped["monitoring"].pop("checks")
@@ -33,9 +33,12 @@ def test_repo_default_equals_the_model_defaults():
     assert [check.name for check in parsed.monitoring.checks] == [
         "production_batch",
         "served_traffic",
+        "served_quality",
+        "batch_quality",
     ]
-    assert [check["reference"] for check in checks] == ["reference_features"] * 2
-    assert checks[1]["current"] == MlopsConfig().serving.log_dataset
+    assert [check.get("reference") for check in checks] == ["reference_features"] * 2 + [None] * 2
+    assert checks[1]["current"] == checks[2]["current"] == MlopsConfig().serving.log_dataset
+    assert {check["performance"]["labels"] for check in checks[2:]} == {"ground_truth"}
 
 
 def test_starter_ships_the_repo_default():

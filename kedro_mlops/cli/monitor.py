@@ -11,7 +11,7 @@ from kedro_mlops.cli.group import ENV_OPTION, echo_lines, mlops, split
 from kedro_mlops.cli.project import load
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.errors import EXIT_DRIFT
-from kedro_mlops.hooks.project import project_config
+from kedro_mlops.hooks.project import model_name, project_config
 
 if TYPE_CHECKING:
     from kedro.framework.startup import ProjectMetadata
@@ -35,7 +35,13 @@ if TYPE_CHECKING:
 @click.option(
     "--no-html", is_flag=True, help="Write the JSON summary only (also: monitoring.html: false)."
 )
-@click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifts.")
+@click.option(
+    "--fail-on-alert",
+    "--fail-on-drift",
+    "fail_on_drift",
+    is_flag=True,
+    help="Exit 1 when the dataset drifts or the model's quality is degraded.",
+)
 @ENV_OPTION
 @click.pass_obj
 def monitor(  # noqa: PLR0917 - click passes every option
@@ -53,9 +59,10 @@ def monitor(  # noqa: PLR0917 - click passes every option
     fail_on_drift: bool,
     env: str | None,
 ) -> None:
-    """Run a drift check now: a configured one (--check) or two files (--reference/--current).
+    """Run a check now: a configured one (--check) or two files (--reference/--current).
 
-    Exit codes: 0 no drift, 1 drift with on_drift: fail or --fail-on-drift, 2 error.
+    Exit codes: 0 no drift (performance: ok or insufficient_labels), 1 drift or degraded with
+    on_drift: fail or --fail-on-alert (--fail-on-drift), 2 error.
     """
     from kedro_mlops.monitoring import monitor as monitoring  # noqa: PLC0415
 
@@ -65,7 +72,9 @@ def monitor(  # noqa: PLR0917 - click passes every option
         raise click.UsageError("--reference and --current go together")
     outputs = {"output": output, "no_html": no_html, "fail_on_drift": fail_on_drift}
     if check_name:
-        report = monitoring.monitor_named(lambda: load(metadata, env), check_name, **outputs)
+        report = monitoring.monitor_named(
+            lambda: load(metadata, env), check_name, model_name=model_name, **outputs
+        )
     else:
         project_path = Path(metadata.project_path)
         report = monitoring.monitor_files(

@@ -29,6 +29,7 @@ from kedro_mlops.config.export import (
 from kedro_mlops.config.monitoring import (
     DriftCheckConfig,
     MonitoringConfig,
+    PerformanceConfig,
     PredictionDriftConfig,
 )
 from kedro_mlops.config.packaging import DEFAULT_PRUNE, PackagingConfig
@@ -70,6 +71,7 @@ __all__ = [
     "MonitoringConfig",
     "OverlayConfig",
     "PackagingConfig",
+    "PerformanceConfig",
     "PredictionDriftConfig",
     "RegistryConfig",
     "RolloutAnalysisConfig",

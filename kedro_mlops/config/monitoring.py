@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from kedro_mlops.config.base import DEFAULT_DRIFT_SHARE, Section
 
@@ -33,17 +33,72 @@ class PredictionDriftConfig(Section):
     )
 
 
+WINDOWS = {"1d": 1, "7d": 7, "all": None}  # window -> days
+# keys a performance check has no use for (drift settings)
+DRIFT_ONLY = ("reference", "columns", "prediction", "target")
+
+
+class PerformanceConfig(Section):
+    """A performance check: the predictions of ``current`` joined with labels by the id column,
+    scored per model version against that version's own test metrics."""
+
+    labels: str = Field(
+        "ground_truth",
+        description="The labels dataset: the id column, `label` (or the target), optionally "
+        "`known_at`.",
+    )
+    window: Literal["1d", "7d", "all"] = Field(
+        "all", description="The predictions scored: those of the last day, week, or all."
+    )
+    time_column: str = Field(
+        "served_at",
+        description="When a row was predicted (windows, label delay); a frame without it is "
+        "scored whole.",
+    )
+    max_drop: float = Field(
+        0.05,
+        ge=0,
+        description="degraded: the gate metric is worse than the version's test value by more "
+        "than this.",
+    )
+    min_labels: int = Field(
+        100, ge=1, description="Fewer labelled rows of a version: insufficient_labels."
+    )
+    prediction_column: str = Field("prediction", description="The predicted class.")
+    score_column: str = Field("probability", description="The positive class's probability.")
+    version_columns: list[str] = Field(
+        default_factory=lambda: ["answered_by", "model_registry"],
+        description="The columns naming the registered version that answered, first found "
+        "first (answered_by: a version number; model_registry: <name>/<version>).",
+    )
+    bootstrap: int = Field(
+        200, ge=0, description="Resamples of the gate metric's confidence interval; 0: none."
+    )
+
+
 class DriftCheckConfig(Section):
-    """One named drift check: ``current`` against ``reference`` (catalog dataset names)."""
+    """One named check: a drift check compares ``current`` with ``reference``; a performance
+    check (``kind: performance``) scores the predictions of ``current`` against labels."""
 
     name: str = Field(
         pattern=r"^[A-Za-z0-9_.-]+$",
         description="The check's name (letters, digits, _ . -): its outputs' folder and "
         "`kedro mlops monitor --check NAME`.",
     )
-    reference: str = Field(description="The reference dataset, e.g. the training features.")
+    reference: str | None = Field(
+        None, description="The reference dataset, e.g. the training features (drift checks)."
+    )
     current: str = Field(
-        description="The current dataset; the check runs as soon as a run produces it."
+        description="The current dataset (performance: the predictions); the check runs as "
+        "soon as a run produces it."
+    )
+    kind: Literal["drift", "performance"] = Field(
+        "drift",
+        description="drift: reference against current. performance: predictions against "
+        "labels (see performance).",
+    )
+    performance: PerformanceConfig | None = Field(
+        None, description="kind: performance: the labels, window and verdict thresholds."
     )
     columns: list[str] | None = Field(
         None, description="The columns to test; null: monitoring.features_from's feature lists."
@@ -95,13 +150,31 @@ class DriftCheckConfig(Section):
     )
     on_drift: Literal["warn", "fail"] = Field(
         "warn",
-        description="warn, or fail: a non-zero exit after all outputs are saved (exit 1).",
+        description="warn, or fail: a non-zero exit after all outputs are saved (exit 1) on "
+        "drift, or on degradation (performance checks).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_settings(cls, data: Any) -> Any:  # noqa: ANN401 - raw YAML
+        if not isinstance(data, dict):
+            return data
+        if data.get("kind") == "performance":
+            wrong = [key for key in DRIFT_ONLY if data.get(key) is not None]
+            if wrong:
+                raise ValueError(f"{', '.join(wrong)}: drift settings, not for kind: performance")
+            return {**data, "performance": data.get("performance") or {}}
+        if data.get("performance") is not None:
+            raise ValueError("performance: only for kind: performance")
+        if not data.get("reference"):
+            raise ValueError("a drift check needs reference (the dataset it is compared with)")
+        return data
 
 
 class MonitoringConfig(Section):
-    """Drift checks with Evidently's tests: a check runs as soon as its ``current`` dataset is
-    produced in a ``kedro run``; ``kedro mlops monitor`` runs them on demand."""
+    """Drift checks with Evidently's tests and performance checks on labels: a drift check runs
+    as soon as its ``current`` dataset is produced in a ``kedro run``; ``kedro mlops monitor``
+    runs any check on demand."""
 
     enabled: bool = Field(True, description="Run the checks during `kedro run`.")
     output_dir: str = Field(
@@ -119,7 +192,7 @@ class MonitoringConfig(Section):
         description="Fewer rows on either side: the check reports an error instead of a verdict.",
     )
     checks: list[DriftCheckConfig] = Field(
-        default_factory=list, description="The named drift checks."
+        default_factory=list, description="The named drift and performance checks."
     )
 
     @field_validator("checks")

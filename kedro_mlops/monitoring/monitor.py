@@ -14,7 +14,9 @@ from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
 from kedro_mlops.monitoring.files import read_table
+from kedro_mlops.monitoring.performance import DEGRADED, PerformanceResult
 from kedro_mlops.monitoring.plan import check_datasets
+from kedro_mlops.monitoring.quality import run_performance
 from kedro_mlops.monitoring.report import HtmlInputs
 from kedro_mlops.monitoring.runner import run_configured
 
@@ -34,8 +36,10 @@ def run_named(
     stamp: str,
     output: Path | None,
     html: bool,
-) -> tuple[CheckResult, dict[str, Path], str]:
-    """Run check ``name`` of ``mlops.yml`` on its catalog datasets as they are on disk now."""
+    model_name: str = "",
+) -> tuple[CheckResult | PerformanceResult, dict[str, Path], str]:
+    """Run check ``name`` of ``mlops.yml`` on its catalog datasets as they are on disk now
+    (``model_name``: the registered model, for a performance check's versions)."""
     monitoring = config.monitoring
     checks = {check.name: check for check in monitoring.checks}
     if name not in checks:
@@ -44,6 +48,19 @@ def run_named(
         )
     check = checks[name]
     catalog = context.catalog
+    if check.kind == "performance":
+        dataset = context.params.get(monitoring.features_from)
+        result, paths = run_performance(
+            check,
+            config,
+            lambda dataset_name: load_dataset(catalog, dataset_name),
+            lambda dataset_name: load_optional(catalog, dataset_name),
+            dataset if isinstance(dataset, dict) else {},
+            model_name=model_name,
+            directory=output or context.project_path / monitoring.output_dir / name / stamp,
+            html_page=html,
+        )
+        return result, paths, check.on_drift
     frames = {
         role: load_dataset(catalog, dataset) for role, dataset in check_datasets(check).items()
     }
@@ -73,6 +90,17 @@ def load_dataset(catalog: Any, dataset: str) -> Any:  # noqa: ANN401 - whatever 
             "that produces it writes it (served_traffic: `kedro mlops serve` logs it)"
         ) from None
     return data
+
+
+def load_optional(catalog: Any, dataset: str) -> Any:  # noqa: ANN401
+    """``dataset`` as ``load_dataset`` gives it, or ``None`` while it cannot be loaded (an empty
+    folder of labels); a dataset missing from the catalog is still an error."""
+    if dataset not in catalog:
+        raise CheckInputError(f"dataset {dataset!r} is not in the catalog")
+    try:
+        return load_dataset(catalog, dataset)
+    except CheckInputError:
+        return None
 
 
 def catalog_features(catalog: Any, features_from: str) -> dict[str, Any] | None:  # noqa: ANN401
@@ -133,14 +161,15 @@ def run_files(
 
 
 class MonitorError(InputError):
-    """A drift check could not run (exit code 2, as the command's help says)."""
+    """A check could not run (exit code 2, as the command's help says)."""
 
 
 @dataclass(frozen=True)
 class MonitorReport:
-    """A check's result, where its outputs are and whether drift ends the command (exit 1)."""
+    """A check's result, where its outputs are and whether drift or degradation ends the
+    command (exit 1)."""
 
-    result: CheckResult
+    result: CheckResult | PerformanceResult
     location: Path
     fail_on_drift: bool
 
@@ -152,14 +181,15 @@ class MonitorReport:
 
     @property
     def failed(self) -> bool:
-        """Drift under a ``fail`` policy (or ``--fail-on-drift``)."""
-        return self.result.status == "drift" and self.fail_on_drift
+        """Drift or degradation under a ``fail`` policy (or ``--fail-on-drift``)."""
+        return self.result.status in ("drift", DEGRADED) and self.fail_on_drift
 
     def raise_for_error(self) -> None:
         """Raises ``MonitorError`` when the check could not run."""
         if self.result.status == "error":
+            kind = "performance" if isinstance(self.result, PerformanceResult) else "drift"
             raise MonitorError(
-                f"drift check {self.result.name!r} could not run: {self.result.error}"
+                f"{kind} check {self.result.name!r} could not run: {self.result.error}"
             )
 
 
@@ -193,8 +223,10 @@ def monitor_named(
     output: Path | None = None,
     no_html: bool = False,
     fail_on_drift: bool = False,
+    model_name: Callable[[KedroContext, MlopsConfig], str] | None = None,
 ) -> MonitorReport:
-    """Run check ``name`` of ``mlops.yml`` (the project read by ``load``) on its datasets now.
+    """Run check ``name`` of ``mlops.yml`` (the project read by ``load``) on its datasets now;
+    ``model_name`` gives the project's registered model (performance checks).
 
     Raises:
         MonitorError: when the check cannot run.
@@ -202,7 +234,13 @@ def monitor_named(
     context, config = load()
     html = config.monitoring.html and not no_html
     result, paths, policy = run_named(
-        context, config, name, stamp=_stamp(), output=output, html=html
+        context,
+        config,
+        name,
+        stamp=_stamp(),
+        output=output,
+        html=html,
+        model_name=model_name(context, config) if model_name else "",
     )
     return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")
 

@@ -1,0 +1,167 @@
+"""Run a performance check of ``mlops.yml`` on a project: the predictions and labels from the
+catalog, each version's test metrics from its MLflow run, ``summary.json`` and ``report.html``
+written (the edge around the pure :mod:`kedro_mlops.monitoring.performance`)."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from kedro_mlops.monitoring.performance import (
+    UNREGISTERED,
+    PerformanceResult,
+    Target,
+    score_predictions,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from kedro_mlops.config import DriftCheckConfig, MlopsConfig
+
+logger = logging.getLogger(__name__)
+
+
+def mlflow_baselines() -> Callable[[str], dict[str, float] | None]:
+    """Each ``<model>/<version>``'s test metrics: the metrics of the run that logged it."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient()
+    found: dict[str, dict[str, float] | None] = {}
+
+    def baseline(key: str) -> dict[str, float] | None:
+        if key not in found:
+            found[key] = None
+            name, _, version = key.rpartition("/")
+            if key != UNREGISTERED and name:
+                try:
+                    run_id = client.get_model_version(name, version).run_id
+                    found[key] = dict(client.get_run(run_id).data.metrics) if run_id else None
+                except MlflowException as exc:
+                    logger.info("kedro-mlops: no test metrics for %s: %s", key, exc)
+        return found[key]
+
+    return baseline
+
+
+def run_performance(
+    check: DriftCheckConfig,
+    config: MlopsConfig,
+    load: Callable[[str], Any],
+    load_labels: Callable[[str], Any],
+    dataset: dict[str, Any],
+    *,
+    model_name: str,
+    directory: Path,
+    html_page: bool,
+    baselines: Callable[[str], dict[str, float] | None] | None = None,
+) -> tuple[PerformanceResult, dict[str, Path]]:
+    """Score check ``check`` (``kind: performance``) and write its outputs under ``directory``.
+
+    ``dataset`` is the project's dataset parameters (id column, target, positive class);
+    ``load_labels`` gives ``None`` while no label has arrived (the verdict is then
+    ``insufficient_labels``).
+    """
+    from kedro_mlops.monitoring.columns import CheckInputError  # noqa: PLC0415
+
+    settings = check.performance
+    assert settings is not None  # noqa: S101 - validated: kind performance has one
+    try:
+        id_column = dataset.get("id_column")
+        if not id_column:
+            raise CheckInputError(
+                "a performance check joins labels by the id column: params dataset.id_column "
+                "is not set"
+            )
+        target = Target(
+            id_column=str(id_column),
+            positive_class=str(dataset.get("positive_class", "")),
+            metric=config.registry.gate.metric,
+            direction=config.registry.gate.direction,
+            model_name=model_name,
+        )
+        labels = load_labels(settings.labels)
+        result = score_predictions(
+            check.name,
+            load(check.current),
+            labels if labels is not None else no_labels(target.id_column),
+            settings,
+            target,
+            labels_dataset=settings.labels,
+            target_column=str(dataset.get("target", "label")),
+            baselines=baselines or mlflow_baselines(),
+        )
+        if labels is None:
+            result.skipped["labels"] = f"no labels in {settings.labels!r} yet"
+    except CheckInputError as exc:
+        result = PerformanceResult(name=check.name, status="error", error=str(exc))
+    return result, write_outputs(result, directory, html_page=html_page)
+
+
+def no_labels(id_column: str) -> Any:  # noqa: ANN401 - a DataFrame
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame({id_column: pd.Series(dtype=object), "label": pd.Series(dtype=object)})
+
+
+def write_outputs(
+    result: PerformanceResult, directory: Path, *, html_page: bool
+) -> dict[str, Path]:
+    """``summary.json``, and ``report.html`` unless the check could not run."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"summary": directory / "summary.json"}
+    if html_page and result.status != "error":
+        paths["report"] = directory / "report.html"
+        paths["report"].write_text(page(result), encoding="utf-8")
+        result.report = paths["report"].name
+    paths["summary"].write_text(
+        json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8"
+    )
+    return paths
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def page(result: PerformanceResult) -> str:
+    """A self-contained HTML page: one table per version, metrics against their test values."""
+    esc = html.escape
+    sections = []
+    for quality in result.versions:
+        rows = "".join(
+            f"<tr><td>{esc(name)}</td><td>{_num(value)}</td>"
+            f"<td>{_num(quality.baselines.get(name))}</td></tr>"
+            for name, value in quality.metrics.items()
+        )
+        interval = (
+            f"[{quality.interval[0]:.4g}, {quality.interval[1]:.4g}]" if quality.interval else "n/a"
+        )
+        delay = _num(quality.label_delay_hours)
+        sections.append(
+            f'<section data-version="{esc(quality.version)}"><h2>{esc(quality.version)}: '
+            f'<span class="{esc(quality.status)}">{esc(quality.status)}</span></h2>'
+            f"<p>{quality.labelled} of {quality.rows} rows labelled "
+            f"({quality.labelled_share:.0%}); median label delay {delay} h; "
+            f"{esc(result.metric)} {_num(quality.value)}, 95% interval {interval}, test "
+            f"{_num(quality.baseline)}. {esc(quality.note)}</p>"
+            f"<table><tr><th>metric</th><th>live</th><th>test</th></tr>{rows}</table></section>"
+        )
+    notes = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in result.skipped.items())
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>performance check {esc(result.name)}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px}.degraded{color:#b00}.ok{color:#070}"
+        ".insufficient_labels{color:#a60}</style></head><body>"
+        f"<h1>performance check {esc(result.name)}: {esc(result.status)}</h1>"
+        f"<p>window {esc(result.window)}; {result.labelled} of {result.rows} rows labelled; "
+        f"degraded when {esc(result.metric)} is worse than the version's test value by more "
+        f"than {result.max_drop:g} on at least {result.min_labels} labelled rows; "
+        f"{result.unknown_label_ids} labels name ids never predicted.</p>"
+        f"<ul>{notes}</ul>{''.join(sections)}<p>{esc(result.created_at)}</p></body></html>"
+    )

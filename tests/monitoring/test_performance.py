@@ -1,0 +1,216 @@
+"""Performance checks: predictions joined with labels, judged per version against its test
+metrics; the metrics equal scikit-learn's; bad labels are one clear error."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as sk
+
+from kedro_mlops import metrics
+from kedro_mlops.config import MlopsConfig, parse_config
+from kedro_mlops.errors import ConfigError
+from kedro_mlops.monitoring.monitor import MonitorError, monitor_named
+from kedro_mlops.monitoring.performance import Target, score_predictions
+
+NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+TARGET = Target("customer_id", "yes", "roc_auc", "maximize", "churn")
+
+
+def served(rows: int, version: str, *, good: bool, seed: int, start: int = 0) -> pd.DataFrame:
+    """Served rows of one version whose scores separate the classes well (good) or not."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 2, rows)
+    noise = rng.random(rows)
+    score = 0.7 * truth + 0.3 * noise if good else 0.1 * truth + 0.9 * noise
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(start, start + rows),
+            "prediction": np.where(score >= 0.5, "yes", "no"),
+            "probability": score,
+            "model_registry": f"churn/{version}",
+            "served_at": [(NOW - timedelta(hours=2 * i)).isoformat() for i in range(rows)],
+            "truth": np.where(truth == 1, "yes", "no"),
+        }
+    )
+
+
+def labels_of(frame: pd.DataFrame, share: float = 1.0) -> pd.DataFrame:
+    part = frame.iloc[: int(len(frame) * share)]
+    known = pd.to_datetime(part["served_at"]) + timedelta(hours=5)
+    return pd.DataFrame(
+        {"customer_id": part["customer_id"], "label": part["truth"], "known_at": known}
+    )
+
+
+def settings(**values: object):
+    config = {"name": "q", "kind": "performance", "current": "served_traffic"}
+    check = parse_config({"monitoring": {"checks": [{**config, "performance": values}]}})
+    return check.monitoring.checks[0].performance
+
+
+BASELINES = {"churn/1": {"roc_auc": 0.95, "f1": 0.9}, "churn/2": {"roc_auc": 0.95}}
+
+
+def score(predictions, labels, **values):
+    return score_predictions(
+        "q",
+        predictions,
+        labels,
+        settings(**values),
+        TARGET,
+        baselines=BASELINES.get,
+        now=NOW,
+    )
+
+
+def test_a_worse_version_is_degraded_the_good_one_ok_with_interval_coverage_and_delay():
+    good, bad = served(400, "1", good=True, seed=1), served(400, "2", good=False, seed=2, start=400)
+    result = score(pd.concat([good, bad]), pd.concat([labels_of(good, 0.5), labels_of(bad, 0.5)]))
+    assert result.status == "degraded"
+    versions = {v.version: v for v in result.versions}
+    assert versions["churn/1"].status == "ok"
+    worse = versions["churn/2"]
+    assert worse.status == "degraded"
+    assert worse.labelled == 200 and worse.labelled_share == 0.5
+    assert worse.value < 0.8 and worse.drop > 0.05
+    low, high = worse.interval
+    assert low < worse.value < high
+    assert worse.label_delay_hours == pytest.approx(5.0)
+    assert set(worse.metrics) >= {"roc_auc", "precision", "recall", "f1", "log_loss", "brier"}
+    assert "positive_rate" in worse.metrics
+    line = result.summary("out")
+    assert line.startswith("performance check 'q': DEGRADED (all, 400/800 rows labelled)")
+    assert "churn/2 degraded: roc_auc" in line and "max_drop 0.05" in line
+
+
+def test_few_labels_are_insufficient_never_a_silent_pass():
+    good = served(400, "1", good=True, seed=1)
+    result = score(good, labels_of(good).head(10))
+    assert result.status == "insufficient_labels"
+    assert result.versions[0].note == "10 labelled rows < min_labels 100"
+    assert "INSUFFICIENT LABELS" in result.summary()
+
+
+def test_a_version_without_test_metrics_cannot_pass():
+    frame = served(300, "7", good=True, seed=3)
+    result = score(frame, labels_of(frame))
+    assert result.status == "insufficient_labels"
+    assert "no test roc_auc logged for churn/7" in result.versions[0].note
+
+
+def test_the_window_keeps_recent_rows_and_rollout_rows_go_to_the_version_that_answered():
+    frame = served(300, "1", good=True, seed=4)
+    frame["answered_by"] = np.where(frame.index % 3 == 0, 2, np.nan)  # canary rows
+    result = score(frame, labels_of(frame), window="7d", min_labels=5)
+    assert result.rows == 85  # one row every 2 hours for 7 days, both ends
+    assert {v.version: v.rows for v in result.versions} == {"churn/1": 56, "churn/2": 29}
+
+
+def test_unknown_ids_are_counted_and_a_label_outside_the_classes_is_an_error():
+    frame = served(200, "1", good=True, seed=5)
+    labels = labels_of(frame)
+    extra = pd.DataFrame({"customer_id": [10_000, 10_001], "label": ["yes", "no"]})
+    result = score(frame, pd.concat([labels, extra]))
+    assert result.unknown_label_ids == 2
+    assert "2 labels name ids never predicted" in result.summary()
+    labels.loc[3, "label"] = "maybe"
+    with pytest.raises(Exception, match=r"hold \['maybe'\], not a class of the target"):
+        score(frame, labels)
+
+
+def test_metrics_equal_scikit_learn():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 500)
+    prob = np.round(rng.random(500) * 0.6 + truth * 0.4, 2)  # ties
+    predicted = (prob >= 0.5).astype(int)
+    values = metrics.all_metrics(truth, prob, predicted)
+    expected = {
+        "roc_auc": sk.roc_auc_score(truth, prob),
+        "average_precision": sk.average_precision_score(truth, prob),
+        "log_loss": sk.log_loss(truth, prob),
+        "brier": sk.brier_score_loss(truth, prob),
+        "accuracy": sk.accuracy_score(truth, predicted),
+        "precision": sk.precision_score(truth, predicted),
+        "recall": sk.recall_score(truth, predicted),
+        "f1": sk.f1_score(truth, predicted),
+        "positive_rate": predicted.mean(),
+    }
+    assert values == pytest.approx(expected, abs=1e-12)
+    assert metrics.all_metrics(np.ones(5, int), np.full(5, 0.6), np.ones(5, int))["roc_auc"] is None
+
+
+def test_config_rejects_drift_settings_on_a_performance_check_and_a_drift_check_needs_reference():
+    base = {"name": "q", "kind": "performance", "current": "p"}
+    with pytest.raises(ConfigError, match="reference: drift settings, not for kind: performance"):
+        parse_config({"monitoring": {"checks": [{**base, "reference": "r"}]}})
+    with pytest.raises(ConfigError, match="a drift check needs reference"):
+        parse_config({"monitoring": {"checks": [{"name": "d", "current": "c"}]}})
+    parsed = parse_config({"monitoring": {"checks": [base]}})
+    assert parsed.monitoring.checks[0].performance.window == "all"
+
+
+def _project(tmp_path, frames: dict[str, pd.DataFrame], checks: list[dict]):
+    config = parse_config({"monitoring": {"checks": checks}})
+    context = SimpleNamespace(
+        catalog=frames,
+        params={"dataset": {"id_column": "customer_id", "positive_class": "yes"}},
+        project_path=tmp_path,
+    )
+    return lambda: (context, config)
+
+
+class Catalog(dict):
+    def load(self, name):
+        return self[name]
+
+
+def test_monitor_named_writes_summary_and_page_and_fails_on_degradation(tmp_path, monkeypatch):
+    bad = served(300, "2", good=False, seed=6)
+    catalog = Catalog(served_traffic=bad, ground_truth=labels_of(bad))
+    check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
+    load = _project(tmp_path, catalog, [check])
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    report = monitor_named(load, "quality", fail_on_drift=True)
+    assert report.failed and report.result.status == "degraded"
+    summary = json.loads((report.location / "summary.json").read_text())
+    assert summary["kind"] == "performance"
+    assert summary["versions"][0]["labelled_share"] == 1.0
+    page = (report.location / "report.html").read_text()
+    assert 'data-version="churn/2"' in page and "degraded" in page
+    assert not monitor_named(load, "quality").failed  # warn policy: reported, exit 0
+
+
+def test_monitor_named_without_an_id_column_exits_2(tmp_path, monkeypatch):
+    frame = served(50, "1", good=True, seed=7)
+    check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
+    context, config = _project(
+        tmp_path, Catalog(served_traffic=frame, ground_truth=labels_of(frame)), [check]
+    )()
+    context.params = {"dataset": {}}
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    report = monitor_named(lambda: (context, config), "quality")
+    with pytest.raises(MonitorError, match=r"performance check 'quality' could not run: .*id_col"):
+        report.raise_for_error()
+    assert MlopsConfig().registry.gate.metric == TARGET.metric
+
+
+def test_no_labels_yet_is_insufficient_labels_not_an_error(tmp_path, monkeypatch):
+    class Empty(Catalog):
+        def load(self, name):
+            if name == "ground_truth":
+                raise FileNotFoundError("no partitions")
+            return self[name]
+
+    frame = served(50, "1", good=True, seed=8)
+    check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
+    load = _project(tmp_path, Empty(served_traffic=frame, ground_truth=None), [check])
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    report = monitor_named(load, "quality", fail_on_drift=True)
+    assert report.result.status == "insufficient_labels" and not report.failed
+    assert report.result.skipped == {"labels": "no labels in 'ground_truth' yet"}
