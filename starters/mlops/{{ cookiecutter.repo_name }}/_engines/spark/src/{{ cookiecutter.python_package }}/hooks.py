@@ -2,8 +2,9 @@
 
 ``spark.SparkDatasetV2`` builds its own session: Databricks Connect when ``DATABRICKS_HOST`` and
 ``DATABRICKS_TOKEN`` are set, Spark Connect when ``SPARK_REMOTE`` is set, a local session
-otherwise. This hook only gives the local session the settings of ``conf/<env>/spark.yml``
-(a remote session keeps the cluster's), after checking that a Java runtime can start it.
+otherwise. This hook only starts the local session of a pipeline run with the settings of
+``conf/<env>/spark.yml`` (a remote session keeps the cluster's), after checking that a Java
+runtime can start it.
 """
 
 from __future__ import annotations
@@ -67,10 +68,20 @@ def local_session(settings: dict[str, Any]) -> Any:
 
 
 class SparkHooks:
+    """Reads ``spark.yml`` when the context is made; checks Java and starts the local session
+    when a pipeline runs (``kedro mlops serve`` and other commands start no JVM)."""
+
+    def __init__(self) -> None:
+        self.settings: dict[str, Any] = {}
+
     @hook_impl
     def after_context_created(self, context: Any) -> None:
+        self.settings = dict(context.config_loader["spark"])
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
         problem = java_problem()
         if problem:
             raise JavaMissingError(problem)
         if not remote():
-            local_session(dict(context.config_loader["spark"]))
+            local_session(self.settings)
