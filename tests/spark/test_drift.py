@@ -6,9 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kedro_mlops.config import DriftCheckConfig
 from kedro_mlops.monitoring import run_check
 from kedro_mlops.monitoring.drift import Methods
-from kedro_mlops.monitoring.spark_check import feature_verdicts, prepare_features
+from kedro_mlops.monitoring.spark_check import (
+    extra_verdicts,
+    feature_verdicts,
+    prepare_extras,
+    prepare_features,
+)
 from kedro_mlops.monitoring.spark_stats import SAMPLE_ROWS, spark_pairs
 
 KINDS = {
@@ -92,3 +98,43 @@ def test_bad_input_is_an_error_result(spark):
     )
     with pytest.raises(ValueError, match=r"column\(s\) \['nope'\] missing from reference"):
         spark_pairs(reference, current, {"nope": "numerical"}, Methods())
+
+
+def predictions(rows: int, seed: int, model: str, shift: float) -> pd.DataFrame:
+    generator = np.random.default_rng(seed)
+    probability = np.clip(generator.beta(2, 5, rows) + shift, 0, 1)
+    return pd.DataFrame(
+        {
+            "prediction": np.where(probability >= 0.5, "yes", "no"),
+            "probability": probability,
+            "model_version": model,
+        }
+    )
+
+
+def test_prediction_drift_compares_the_same_models_rows(spark):
+    check = DriftCheckConfig(
+        name="batch",
+        reference="reference",
+        current="current",
+        prediction={
+            "dataset": "predictions",
+            "reference": "reference_predictions",
+            "probability": "probability",
+            "model_column": "model_version",
+        },
+    )
+    reference = predictions(3_000, 1, "m1", 0.0)  # pandas, as the training run writes it
+    current = pd.concat([predictions(2_000, 2, "m1", 0.3), predictions(2_000, 3, "m0", 0.0)])
+    frames = (reference, spark.createDataFrame(current))
+    pairs, notes = prepare_extras(check, frames[0], frames[1], frames[1], frames[0])
+    columns, problem = extra_verdicts(pairs)
+    assert problem is None
+    assert notes == {}
+    assert pairs.rows == {"reference": 3_000, "current": 2_000}  # model m0's rows left out
+    assert {c.column: c.drifted for c in columns} == {"prediction": True, "probability": True}
+
+    other = spark.createDataFrame(predictions(500, 4, "m0", 0.0))
+    pairs, notes = prepare_extras(check, reference, other, other, reference)
+    assert pairs is None
+    assert notes["prediction"].startswith("the reference predictions come from model m1")
