@@ -152,7 +152,7 @@ def bootstrap_interval(
     predicted: np.ndarray | None,
     *,
     resamples: int = 200,
-    max_rows: int = 20_000,
+    max_rows: int = 10_000,
     level: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float] | None:

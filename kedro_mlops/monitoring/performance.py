@@ -106,7 +106,8 @@ def _version_text(quality: VersionQuality, max_drop: float) -> str:
     if quality.interval:
         text += f" [{quality.interval[0]:.4g}, {quality.interval[1]:.4g}]"
     if quality.baseline is not None and quality.drop is not None:
-        text += f" vs test {quality.baseline:.4g} (worse by {quality.drop:.3g}"
+        side = "worse" if quality.drop >= 0 else "better"
+        text += f" vs test {quality.baseline:.4g} ({side} by {abs(quality.drop):.3g}"
         text += f", max_drop {max_drop:g})" if quality.status == DEGRADED else ")"
     text += f" on {quality.labelled} labelled rows ({quality.labelled_share:.0%})"
     return text + (f"; {quality.note}" if quality.note else "")
@@ -124,13 +125,46 @@ class Target:
 
 
 def as_text(series: pd.Series) -> pd.Series:
-    """Ids and versions as text, the same however a CSV typed them (2, 2.0, "2")."""
+    """Ids and versions as text, the same however a CSV typed them (2, 2.0, "2"); each
+    distinct value is converted once."""
     import pandas as pd  # noqa: PLC0415
 
-    numbers = pd.to_numeric(series, errors="coerce")
+    codes, uniques = pd.factorize(series)
+    distinct = pd.Series(uniques)
+    numbers = pd.to_numeric(distinct, errors="coerce")
     whole = numbers.notna() & (numbers == numbers.round())
-    text = series.astype(object).where(series.notna(), "").astype(str)
-    return text.where(~whole, numbers.where(whole).astype("Int64").astype(str))
+    text = distinct.astype(object).astype(str)
+    text = text.where(~whole, numbers.where(whole).astype("Int64").astype(str)).to_numpy()
+    values = text[codes] if len(text) else codes.astype(str)
+    return pd.Series(values, index=series.index).where(codes >= 0, "")
+
+
+def id_keys(first: pd.Series, second: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Join keys of two id columns: integers when both hold whole numbers (a CSV's usual ids,
+    joined without a text conversion), else their text (``as_text``)."""
+    import pandas as pd  # noqa: PLC0415
+
+    def whole(series: pd.Series) -> pd.Series | None:
+        if pd.api.types.is_integer_dtype(series) and not series.isna().any():
+            return series.astype("int64")
+        if pd.api.types.is_float_dtype(series) and (series == series.round()).all():
+            return series.astype("int64")
+        return None
+
+    numbers = whole(first), whole(second)
+    if numbers[0] is not None and numbers[1] is not None:
+        return numbers[0], numbers[1]
+    return as_text(first), as_text(second)
+
+
+def matches(series: pd.Series, value: str) -> Any:  # noqa: ANN401 - a numpy array
+    """Whether each value, as text, is ``value`` (each distinct value compared once)."""
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+
+    codes, uniques = pd.factorize(series)
+    hit = np.array([str(item) == value for item in uniques] + [False], dtype=np.int8)
+    return hit[codes]  # code -1 (missing) takes the last entry: False
 
 
 def label_table(labels: pd.DataFrame, target: Target, dataset: str, target_column: str) -> Any:  # noqa: ANN401
@@ -148,9 +182,7 @@ def label_table(labels: pd.DataFrame, target: Target, dataset: str, target_colum
         )
     keep = [target.id_column, column] + ([KNOWN_AT] if KNOWN_AT in labels.columns else [])
     table = labels[keep].dropna(subset=[target.id_column, column])
-    table = table.assign(**{target.id_column: as_text(table[target.id_column])})
-    table = table.drop_duplicates(target.id_column, keep="last").rename(columns={column: LABEL})
-    return table.assign(**{LABEL: table[LABEL].astype(str)})
+    return table.rename(columns={column: LABEL}).assign(**{LABEL: as_text(table[column])})
 
 
 def version_keys(predictions: pd.DataFrame, columns: list[str], model_name: str) -> pd.Series:
@@ -172,30 +204,32 @@ def version_keys(predictions: pd.DataFrame, columns: list[str], model_name: str)
 
 def _window(
     predictions: pd.DataFrame, settings: PerformanceConfig, now: datetime, notes: dict[str, str]
-) -> pd.DataFrame:
+) -> Any:  # noqa: ANN401 - a numpy array
+    """Which rows the window keeps."""
+    import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
     from kedro_mlops.config.monitoring import WINDOWS  # noqa: PLC0415
 
     days = WINDOWS[settings.window]
     if days is None:
-        return predictions
+        return np.ones(len(predictions), dtype=bool)
     if settings.time_column not in predictions.columns:
         notes["window"] = (
             f"no column {settings.time_column!r} (performance.time_column): every row is scored"
         )
-        return predictions
+        return np.ones(len(predictions), dtype=bool)
     when = pd.to_datetime(predictions[settings.time_column], utc=True, errors="coerce")
-    return predictions[when >= pd.Timestamp(now - timedelta(days=days))]
+    return (when >= pd.Timestamp(now - timedelta(days=days))).to_numpy()
 
 
 def _check_classes(
     labels: pd.DataFrame, predicted: pd.Series, target: Target, dataset: str
 ) -> None:
-    classes = {target.positive_class, *predicted.dropna().astype(str).unique()}
+    classes = {target.positive_class, *(str(value) for value in predicted.dropna().unique())}
     if len(classes) < 2:  # noqa: PLR2004 - the negative class is not known
         return
-    unknown = sorted(set(labels[LABEL]) - classes)
+    unknown = sorted(set(labels[LABEL].unique()) - classes)
     if unknown:
         raise CheckInputError(
             f"the labels ({dataset!r}, column {LABEL!r}) hold {unknown[:5]!r}, not a class of "
@@ -221,6 +255,7 @@ def score_predictions(
         CheckInputError: a missing column, a label outside the target's classes.
     """
     import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     started = time.perf_counter()
     result = PerformanceResult(
@@ -240,21 +275,26 @@ def score_predictions(
             )
     table = label_table(labels, target, labels_dataset, target_column)
     _check_classes(table, predictions[settings.prediction_column], target, labels_dataset)
-    rows = _window(predictions, settings, now or datetime.now(timezone.utc), result.skipped)
-    ids = as_text(rows[target.id_column])
-    result.unknown_label_ids = int(
-        (~table[target.id_column].isin(set(as_text(predictions[target.id_column])))).sum()
-    )
-    indexed = table.set_index(target.id_column)
-    label = ids.map(indexed[LABEL])
+    window = _window(predictions, settings, now or datetime.now(timezone.utc), result.skipped)
+    rows = predictions[window]
+    label_ids, all_ids = id_keys(table[target.id_column], predictions[target.id_column])
+    result.unknown_label_ids = int((~label_ids.isin(all_ids)).sum())
+    # the last label of each id; each row's position in the labels (-1: not labelled yet)
+    last = ~label_ids.duplicated(keep="last").to_numpy()
+    table, label_ids = table[last], label_ids[last]
+    found = pd.Index(label_ids).get_indexer(all_ids.to_numpy()[window])
+    positive = matches(table[LABEL], target.positive_class)
     keys = version_keys(rows, settings.version_columns, target.model_name)
     has_score = settings.score_column in rows.columns
     if not has_score:
         result.skipped["score"] = f"no column {settings.score_column!r}: score metrics left out"
-    result.rows, result.labelled = len(rows), int(label.notna().sum())
+    labelled = found >= 0
+    predicted_all = matches(rows[settings.prediction_column], target.positive_class)
+    scores = rows[settings.score_column].to_numpy(dtype=np.float64) if has_score else None
+    result.rows, result.labelled = len(rows), int(labelled.sum())
     for version in sorted(keys.unique()):
         mine = (keys == version).to_numpy()
-        known = mine & label.notna().to_numpy()
+        known = mine & labelled
         quality = VersionQuality(
             version=version,
             rows=int(mine.sum()),
@@ -262,14 +302,11 @@ def score_predictions(
             status=INSUFFICIENT,
             metric=target.metric,
         )
-        truth = (label[known] == target.positive_class).to_numpy(dtype=np.int8)
-        predicted = (
-            rows[settings.prediction_column][known].astype(str) == target.positive_class
-        ).to_numpy(dtype=np.int8)
-        score = rows[settings.score_column][known].to_numpy(dtype=np.float64) if has_score else None
+        truth, predicted = positive[found[known]], predicted_all[known]
+        score = scores[known] if scores is not None else None
         if quality.labelled:
             quality.metrics = metrics.all_metrics(truth, score, predicted)
-            quality.label_delay_hours = _delay(rows[known], ids[known], indexed, settings)
+            quality.label_delay_hours = _delay(rows[known], table, found[known], settings)
         _judge(quality, truth, score, predicted, settings, target, baselines(version))
         result.versions.append(quality)
     result.status = overall(result.versions)
@@ -278,15 +315,19 @@ def score_predictions(
 
 
 def _delay(
-    rows: pd.DataFrame, ids: pd.Series, labels: pd.DataFrame, settings: PerformanceConfig
+    rows: pd.DataFrame,
+    labels: pd.DataFrame,
+    found: Any,  # noqa: ANN401 - a numpy array
+    settings: PerformanceConfig,
 ) -> float | None:
+    """The median hours from prediction to label (``found``: each row's label position)."""
     import pandas as pd  # noqa: PLC0415
 
     if KNOWN_AT not in labels.columns or settings.time_column not in rows.columns:
         return None
-    known = pd.to_datetime(ids.map(labels[KNOWN_AT]), utc=True, errors="coerce")
-    served = pd.to_datetime(rows[settings.time_column], utc=True, errors="coerce")
-    delay = (known - served).dropna()
+    known = pd.to_datetime(labels[KNOWN_AT].iloc[found], utc=True, errors="coerce").to_numpy()
+    served = pd.to_datetime(rows[settings.time_column], utc=True, errors="coerce").to_numpy()
+    delay = pd.Series(known - served).dropna()
     return float(delay.median().total_seconds() / 3600) if len(delay) else None
 
 

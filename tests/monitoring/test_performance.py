@@ -16,7 +16,7 @@ from kedro_mlops import metrics
 from kedro_mlops.config import MlopsConfig, parse_config
 from kedro_mlops.errors import ConfigError
 from kedro_mlops.monitoring.monitor import MonitorError, monitor_named
-from kedro_mlops.monitoring.performance import Target, score_predictions
+from kedro_mlops.monitoring.performance import Target, id_keys, score_predictions
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 TARGET = Target("customer_id", "yes", "roc_auc", "maximize", "churn")
@@ -214,3 +214,10 @@ def test_no_labels_yet_is_insufficient_labels_not_an_error(tmp_path, monkeypatch
     report = monitor_named(load, "quality", fail_on_drift=True)
     assert report.result.status == "insufficient_labels" and not report.failed
     assert report.result.skipped == {"labels": "no labels in 'ground_truth' yet"}
+
+
+def test_ids_join_however_the_files_typed_them():
+    first, second = id_keys(pd.Series([1.0, 2.0, None]), pd.Series(["2", "x", "1"]))
+    assert list(first) == ["1", "2", ""] and list(second) == ["2", "x", "1"]
+    first, second = id_keys(pd.Series([3.0, 4.0]), pd.Series([4, 3]))
+    assert first.dtype == second.dtype == "int64"
