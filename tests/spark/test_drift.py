@@ -76,16 +76,14 @@ def test_verdicts_equal_the_pandas_path(spark, reference_rows, current_rows):
         assert (got.method, got.drifted) == (expected.method, expected.drifted), expected.column
         assert got.score == pytest.approx(expected.score, rel=0.02, abs=1e-3), expected.column
     assert {c.column for c in pandas.columns if c.drifted} == {"shifted", "region"}
-    assert set(on_spark.computed) == set(KINDS)
-
-
-def test_how_each_column_was_computed_is_said(spark):
-    reference, current = frame(5_000, 3, 0.0), frame(2_000, 4, 0.5)
-    result = spark_result(spark, reference, current)
-    assert result.computed["stable"].startswith("1000 approximate quantiles")
-    assert result.computed["plan"] == "value counts computed in Spark"
-    small = spark_result(spark, frame(500, 5, 0.0), frame(400, 6, 0.0))
-    assert small.computed["stable"] == f"a seeded sample of at most {SAMPLE_ROWS} rows a side"
+    # how each column was computed, in summary.json
+    if reference_rows > 1000:
+        assert on_spark.computed["stable"].startswith("1000 approximate quantiles")
+        assert on_spark.computed["plan"] == "value counts computed in Spark"
+    else:
+        assert set(on_spark.computed.values()) == {
+            f"a seeded sample of at most {SAMPLE_ROWS} rows a side"
+        }
 
 
 def test_bad_input_is_an_error_result(spark):
