@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/churn-demo
 DEMO_PORT := 18765
+# a weaker retrain for the live-evaluation part of the demo: one split, one boosting round
+DEMO_STUMP := model.hyperparameters.max_iter=1,model.hyperparameters.max_leaf_nodes=2
 DEMO_ROW := {"customer_id": 1, "signup_date": "2025-08-18", "tenure_months": 28, "monthly_charges": 100.12, "total_charges": 2789.17, "num_support_calls": 4, "age": 53, "contract_type": "month-to-month", "internet_service": "fiber", "payment_method": "electronic-check", "region": "north", "paperless_billing": "yes"}
 export KEDRO_DISABLE_TELEMETRY := 1
 # mkdocs-material's banner about its successor, printed on every build
@@ -50,6 +52,19 @@ demo: $(STAMP)
 		-H 'Content-Type: application/json' -d '{"customer_id": 1}' | head -c 160 && echo " ..."
 	@kill $$(cat $(DEMO_PROJECT)/serve.pid) && rm -f $(DEMO_PROJECT)/serve.pid
 	@echo "  (docs: http://127.0.0.1:8080/docs while \`kedro mlops serve\` runs; served rows: data/07_model_output/served/)"
+	@echo "Live evaluation (a weaker retrain registered as challenger, tried in the champion's shadow):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro run --pipeline data_science \
+		--params "$(DEMO_STUMP)" >rollout-train.log 2>&1 && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore \
+		$(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && { PATH="$(BIN):$$PATH" $(BIN)/kedro mlops serve --rollout shadow --port $(DEMO_PORT) >serve.log 2>&1 & echo $$! >serve.pid; }
+	@for i in $$(seq 1 150); do curl -sf localhost:$(DEMO_PORT)/ready >/dev/null && break; sleep 0.2; done
+	@cd $(DEMO_PROJECT) && $(BIN)/python -c "import pandas as p; print(p.read_csv('data/01_raw/production_batch.csv').to_json(orient='records'))" >batch.json
+	@echo -n "  POST /predict, 3,000 rows: answered by version " && curl -s localhost:$(DEMO_PORT)/predict \
+		-H 'Content-Type: application/json' --data-binary @$(DEMO_PROJECT)/batch.json \
+		| $(BIN)/python -c "import json, sys; print(sorted({r['model_version'] for r in json.load(sys.stdin)['predictions']}))"
+	@kill $$(cat $(DEMO_PROJECT)/serve.pid) && sleep 2 && rm -f $(DEMO_PROJECT)/serve.pid $(DEMO_PROJECT)/batch.json
+	@echo "  kedro mlops rollout analyze (no labels yet: data/01_raw/ground_truth/ is empty):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops rollout analyze 2>/dev/null | sed 's/^/  /' || true
 	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow 2>/dev/null \
 		| grep -E '^(Wrote|- `)' | sed 's/^/  /'

@@ -33,7 +33,9 @@ def _challenger(project: Path) -> str:
     """Register the champion's model again and give that version the ``challenger`` alias."""
     import mlflow  # noqa: PLC0415
 
-    client = mlflow.MlflowClient(_environment(project)["MLFLOW_TRACKING_URI"])
+    # registering a logged model's source looks it up in the current tracking store
+    mlflow.set_tracking_uri(_environment(project)["MLFLOW_TRACKING_URI"])
+    client = mlflow.MlflowClient()
     name = _package_name(project)
     champion = client.get_model_version_by_alias(name, "champion")
     version = client.create_model_version(name, champion.source, champion.run_id)
@@ -61,10 +63,14 @@ def _arm(project: Path, scratch: Path, mode: str, bodies: list[bytes], seconds: 
         str(Path(sys.executable).parent / "kedro"), "mlops", "serve", "--port", str(port),
         "--reload-interval", "0", "--rollout", mode,
     ]  # fmt: skip
-    process = _start(command, project, scratch / f"rollout-{mode}.log")
+    log = scratch / f"rollout-{mode}.log"
+    process = _start(command, project, log)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_ready(url + "/ready", process)
+        try:
+            wait_ready(url + "/ready", process)
+        except RuntimeError:
+            sys.exit(f"kedro mlops serve --rollout {mode} exited:\n{log.read_text()[-3000:]}")
         load(url + "/predict", bodies, concurrency=16, seconds=3)  # warm-up
         run = load(url + "/predict", bodies, concurrency=16, seconds=seconds)
     finally:

@@ -12,6 +12,12 @@ from kedro_mlops.config.rollout import ServingRolloutConfig
 ENV_LOG_DIR = "KEDRO_MLOPS_SERVE_LOG_DIR"
 ENV_MAX_BODY_MB = "KEDRO_MLOPS_SERVE_MAX_BODY_MB"
 ENV_MAX_ROWS = "KEDRO_MLOPS_SERVE_MAX_ROWS"
+ENV_FEEDBACK_DIR = "KEDRO_MLOPS_SERVE_FEEDBACK_DIR"
+# labels of served rows (POST /feedback, the `ground_truth` dataset): the row's id, its label and
+# when it was known; rows without an id column are named by the prediction id /predict returned
+LABEL = "label"
+KNOWN_AT = "known_at"
+PREDICTION_ID = "prediction_id"
 # serving.rollout in the image: the mode, the challenger's saved directory and the canary's share
 ENV_ROLLOUT = "KEDRO_MLOPS_SERVE_ROLLOUT"
 ENV_CHALLENGER = "KEDRO_MLOPS_SERVE_CHALLENGER"
@@ -57,6 +63,11 @@ class ServingConfig(Section):
     log_dataset: str = Field(
         "served_traffic",
         description="A partitions.PartitionedDataset of pandas.CSVDataset in the catalog.",
+    )
+    feedback_dataset: str | None = Field(
+        "ground_truth",
+        description="POST /feedback appends labels here: a PartitionedDataset of "
+        "pandas.CSVDataset in the catalog (the id column, label, known_at). null: no /feedback.",
     )
     prediction_column: str = Field(
         "prediction", description="The output column counted by class in /metrics."

@@ -27,6 +27,7 @@ from kedro_mlops.config.rollout import (
     PREDICTION,
     SCORE,
 )
+from kedro_mlops.config.serving import LABEL  # the joined label of a row (missing: not known)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from kedro_mlops.config.rollout import RolloutAnalysisConfig
 
 PROMOTE, HOLD, ROLLBACK = "promote", "hold", "rollback"
-LABEL = "label"  # the joined label of a row (missing: not known yet)
 PSI_BINS = 10
 MIN_BATCHES = 20  # batches of each version in a size bucket before their p99s are compared
 # metrics of the positive-class score; the others are of the predicted class

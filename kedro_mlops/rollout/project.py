@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.config.rollout import CHALLENGER_PREFIX, CHAMPION_PREFIX, VERSION
+from kedro_mlops.config.serving import LABEL
 from kedro_mlops.errors import InputError
 from kedro_mlops.names import CHALLENGER, CHAMPION
-from kedro_mlops.rollout.analysis import HOLD, LABEL, PROMOTE, ROLLBACK, compute, decide
+from kedro_mlops.rollout.analysis import HOLD, PROMOTE, ROLLBACK, compute, decide
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,6 +15,7 @@ from pathlib import Path
 from kedro_mlops.config.rollout import ROLLOUT_MODES
 from kedro_mlops.config.serving import (
     ENV_CHALLENGER,
+    ENV_FEEDBACK_DIR,
     ENV_FRACTION,
     ENV_LOG_DIR,
     ENV_MAX_BODY_MB,
@@ -67,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         "--log-dir",
         default=os.environ.get(ENV_LOG_DIR),
         help=f"append served rows here as CSV files [${ENV_LOG_DIR}; none]",
+    )
+    parser.add_argument(
+        "--feedback-dir",
+        default=os.environ.get(ENV_FEEDBACK_DIR),
+        help=f"POST /feedback appends labels here as CSV files [${ENV_FEEDBACK_DIR}; none]",
     )
     parser.add_argument(
         "--rollout",
@@ -123,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         max_body_mb=args.max_body_mb,
         max_rows=args.max_rows,
         log_dir=args.log_dir,
+        feedback_dir=args.feedback_dir,
         bundle=str(args.bundle),
         rollout=rollout,
     )

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from kedro_mlops.serving.feedback import describe as describe_feedback
 from kedro_mlops.serving.metrics import Measure, Metrics
 from kedro_mlops.serving.model import MODEL_COLUMNS
 from kedro_mlops.serving.payloads import MediaTypeError, is_json, mlflow_records
+from kedro_mlops.serving.rollout import Rollout
 from kedro_mlops.serving.schema import RequestError, TooManyRowsError, validate_rows
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
     from kedro_mlops.serving.batching import Scored
     from kedro_mlops.serving.model import ServingModel
-    from kedro_mlops.serving.rollout import ChallengerSlot, Rollout, RolloutSettings
+    from kedro_mlops.serving.rollout import ChallengerSlot, RolloutSettings
     from kedro_mlops.serving.traffic import TrafficLog
 
 MB = 1024 * 1024
@@ -80,6 +82,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     on_stop: Callable[[], None] | None = None,
     rollout: RolloutSettings | None = None,
     challenger: ChallengerSlot | None = None,
+    feedback: TrafficLog | None = None,
 ) -> FastAPI:
     """The FastAPI application serving ``holder``'s model (and, with an active ``rollout``,
     trying ``challenger``'s beside it)."""
@@ -92,7 +95,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     metrics.serving(None, holder.model)
     holder.listeners.append(metrics.serving)
     data_warnings = DataWarnings(lambda kind: metrics.data_warnings.labels(kind).inc())
-    trial = _rollout(rollout, challenger, holder, metrics, traffic)
+    trial = Rollout.of(rollout, challenger, holder, metrics, traffic)
     if trial is not None:
         trial.scoring = data_warnings.capture
     predict_view, invocations_view = View(MODEL_COLUMNS), View()
@@ -121,7 +124,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
         max_wait_s=limits.batch_wait_s,
         on_batch=on_batch,
         scoring=data_warnings.capture,
-        score=trial.score if trial is not None else None,
+        score=_scorer(holder, trial),
     )
 
     @asynccontextmanager
@@ -141,6 +144,8 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             on_stop()
         if trial is not None:
             trial.close()  # its last shadow batches go to the log before it closes
+        if feedback is not None:
+            feedback.close()
         if traffic is not None:
             traffic.close()
 
@@ -238,6 +243,30 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             return _mlflow_error(400, f"the inference pipeline refused the rows: {exc}")
         return _json_text(f'{{"predictions":{scored.json}}}')
 
+    @app.post(
+        "/feedback",
+        summary="Labels of served rows as they become known: one {id, label} or an array",
+        status_code=202,
+        responses={
+            404: {"description": "No serving.feedback_dataset"},
+            413: {"description": "More labels than serving.max_rows"},
+            422: {"description": "An unknown id shape or a label outside the model's classes"},
+        },
+    )
+    async def feedback_route(request: Request) -> Response:
+        from kedro_mlops.serving.feedback import feedback_rows  # noqa: PLC0415
+
+        if feedback is None:
+            return problem(404, "no feedback here: set serving.feedback_dataset in mlops.yml")
+        if not is_json(request.headers.get("content-type", "")):
+            return problem(415, "send the labels as application/json")
+        try:
+            rows = feedback_rows(await read_body(request), holder.model, max_rows=limits.max_rows)
+        except RequestError as exc:
+            return problem(status_of(exc), exc)
+        feedback.append(rows, rows.iloc[:, :0])  # written off the request path
+        return JSONResponse({"accepted": len(rows)}, 202)
+
     @app.get("/health", summary="The process is alive")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -267,7 +296,8 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             "input": {"name": model.input_name, "columns": model.schema.to_json()},
             "output": {"name": model.output_name, "prediction_column": model.prediction_column},
             "limits": {"max_body_bytes": limits.max_body_bytes, "max_rows": limits.max_rows},
-            "rollout": _rollout_metadata(trial),
+            "rollout": trial.metadata() if trial is not None else {"mode": "none"},
+            "feedback": describe_feedback(model) if feedback is not None else None,
         }
 
     @app.get("/metrics", summary="Prometheus metrics")
@@ -297,45 +327,19 @@ def _add_row_schema(app: FastAPI, holder: ModelHolder) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _rollout(
-    settings: RolloutSettings | None,
-    challenger: ChallengerSlot | None,
-    holder: ModelHolder,
-    metrics: Metrics,
-    traffic: TrafficLog | None,
-) -> Rollout | None:
-    """The rollout of an active ``settings`` with its ``rollout_info`` gauge kept current."""
-    if settings is None or not settings.active or challenger is None:
-        return None
-    from kedro_mlops.serving.rollout import Rollout  # noqa: PLC0415
+def _scorer(holder: ModelHolder, trial: Rollout | None) -> Any:  # noqa: ANN401 - a Score
+    """How the batcher scores: the rollout's scoring, and a ``prediction_id`` per row when the
+    rows have no id column (what ``/feedback`` names them by); ``None``: the model's own."""
+    score = trial.score if trial is not None else None
+    if holder.model.schema.id_column is not None:
+        return score
+    from kedro_mlops.serving.feedback import with_prediction_ids  # noqa: PLC0415
 
-    shown: list[tuple[str, str, str]] = []
+    def identified(model: ServingModel, frame: pd.DataFrame) -> pd.DataFrame:
+        output = model.score(frame) if score is None else score(model, frame)
+        return with_prediction_ids(output)
 
-    def gauge(*_changed: object) -> None:
-        if shown:
-            metrics.rollout.remove(*shown.pop())
-        model = challenger.model
-        labels = (settings.mode, holder.model.meta.version, model.meta.version if model else "")
-        metrics.rollout.labels(*labels).set(1)
-        shown.append(labels)
-
-    gauge()
-    holder.listeners.append(gauge)
-    challenger.listeners.append(gauge)
-    return Rollout(settings, challenger, metrics, traffic.append if traffic else None)
-
-
-def _rollout_metadata(trial: Rollout | None) -> dict[str, Any]:
-    if trial is None:
-        return {"mode": "none"}
-    model = trial.slot.model
-    return {
-        "mode": trial.settings.mode,
-        **({"fraction": trial.settings.fraction} if trial.settings.mode == "canary" else {}),
-        "challenger": None
-        if model is None
-        else {**model.meta.brief(), "model_uri": model.meta.model_uri},
-    }
+    return identified
 
 
 def _json_text(content: str) -> Response:

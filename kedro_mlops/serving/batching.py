@@ -57,7 +57,10 @@ class View:
 
     def apply(self, output: pd.DataFrame) -> pd.DataFrame:
         shown = output.drop(columns=[c for c in self.hidden if c in output.columns])
-        return shown.rename(columns=dict(self.renamed)) if self.renamed else shown
+        if self.renamed:  # in place on the new frame: rename() would copy every column again
+            names = dict(self.renamed)
+            shown.columns = [names.get(column, column) for column in shown.columns]
+        return shown
 
 
 def _view(hidden: View | tuple[str, ...]) -> View:

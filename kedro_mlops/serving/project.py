@@ -111,24 +111,37 @@ def batch_input(pipelines: dict[str, Any], catalog: Any) -> Any:  # noqa: ANN401
         raise ModelSourceError(f"cannot load the batch {input_name!r}: {exc}") from None
 
 
-def traffic_directory(catalog: Any, dataset: str, project_path: Path) -> Path:  # noqa: ANN401
-    """The folder of the catalog's ``dataset`` where served rows are appended as CSV files.
+# what the server appends to: served rows (serving.log_dataset) and labels (feedback_dataset)
+_APPENDED = {
+    "serving.log_dataset": ("data/07_model_output/served", "serving.log_predictions: false"),
+    "serving.feedback_dataset": ("data/01_raw/ground_truth", "serving.feedback_dataset: null"),
+}
+
+
+def traffic_directory(
+    catalog: Any,  # noqa: ANN401 - the project's catalog
+    dataset: str,
+    project_path: Path,
+    key: str = "serving.log_dataset",
+) -> Path:
+    """The folder of the catalog's ``dataset`` (named by the ``key`` of mlops.yml) where the
+    server appends CSV files: served rows, or labels.
 
     Raises:
         ModelSourceError: when the dataset is missing or not a ``PartitionedDataset`` of CSV.
     """
+    path, off = _APPENDED[key]
     fix = (
         f"add it to conf/base/catalog.yml as `{dataset}: {{type: partitions.PartitionedDataset, "
-        "path: data/07_model_output/served, dataset: pandas.CSVDataset, filename_suffix: .csv}`, "
-        "or set serving.log_predictions: false in mlops.yml"
+        f"path: {path}, dataset: pandas.CSVDataset, filename_suffix: .csv}}`, or set {off} in "
+        "mlops.yml"
     )
     if dataset not in catalog:
-        raise ModelSourceError(f"serving.log_dataset {dataset!r} is not in the catalog: {fix}")
+        raise ModelSourceError(f"{key} {dataset!r} is not in the catalog: {fix}")
     described = catalog.get(dataset)._describe()  # the only public-ish view of a dataset's path
     if "CSVDataset" not in str(described.get("dataset_type", "")) or not described.get("path"):
         raise ModelSourceError(
-            f"serving.log_dataset {dataset!r} must be a PartitionedDataset of pandas.CSVDataset "
-            f"files; {fix}"
+            f"{key} {dataset!r} must be a PartitionedDataset of pandas.CSVDataset files; {fix}"
         )
     path = Path(str(described["path"]))
     return path if path.is_absolute() else project_path / path
@@ -171,6 +184,16 @@ def serve_project(
         if serving.log_predictions
         else None
     )
+    feedback_dir = None
+    if serving.feedback_dataset and serving.feedback_dataset in catalog:
+        feedback_dir = traffic_directory(
+            catalog, serving.feedback_dataset, project_path, "serving.feedback_dataset"
+        )
+    elif serving.feedback_dataset:
+        logger.info(
+            "kedro-mlops: serving.feedback_dataset %r is not in the catalog: POST /feedback is off",
+            serving.feedback_dataset,
+        )
     settings = ServeSettings(
         model_uri=model.meta.model_uri if model.meta.source == "registry" else None,
         reload_interval_s=serving.reload_interval_s if reload_interval is None else reload_interval,
@@ -178,6 +201,7 @@ def serve_project(
         max_rows=serving.max_rows,
         batch_wait_ms=serving.batch_wait_ms,
         log_dir=str(log_dir) if log_dir else None,
+        feedback_dir=str(feedback_dir) if feedback_dir else None,
         rollout=RolloutSettings(
             mode=rollout.mode,
             fraction=rollout.fraction,

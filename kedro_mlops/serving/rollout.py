@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -55,6 +54,16 @@ LOG_EVERY_S = 60.0  # a failing challenger is logged at most this often
 CANARY_BUCKETS = 10_000  # the id hash's buckets: fractions to 1e-4
 PER_ROW = (VERSION, PREDICTION, SCORE, MILLISECONDS, BATCH_ROWS, ERROR)  # the challenger's columns
 LOG_ONLY = tuple(column for column in rollout_columns() if column != ANSWERED_BY)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What the log says of a batch one version scored."""
+
+    version: str
+    prediction_column: str
+    seconds: float
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -172,111 +181,185 @@ class Rollout:
         self._log = log
         self._rng = np.random.default_rng(settings.seed)
         self._next_error_log = 0.0
+        self._local = threading.local()  # .batch: the facts of the batch just scored
         _quiet_node_errors()
-        self._shadow = (
-            _ShadowWorker(self, shadow_wait_s, max_pending_rows)
-            if settings.mode == "shadow"
-            else None
-        )
+        self._shadow = None
+        if settings.mode == "shadow":
+            from kedro_mlops.serving.shadow import ShadowWorker  # noqa: PLC0415
+
+            self._shadow = ShadowWorker(self, shadow_wait_s, max_pending_rows)
+
+    @classmethod
+    def of(
+        cls,
+        settings: RolloutSettings | None,
+        challenger: ChallengerSlot | None,
+        holder: Any,  # noqa: ANN401 - the app's ModelHolder
+        metrics: Metrics,
+        traffic: Any,  # noqa: ANN401 - the app's TrafficLog, or None
+    ) -> Rollout | None:
+        """The rollout of an active ``settings`` in an app, its ``rollout_info`` gauge kept
+        current as either model changes; ``None`` when there is none."""
+        if settings is None or not settings.active or challenger is None:
+            return None
+        shown: list[tuple[str, str, str]] = []
+
+        def gauge(*_changed: object) -> None:
+            if shown:
+                metrics.rollout.remove(*shown.pop())
+            model = challenger.model
+            version = model.meta.version if model else ""
+            labels = (settings.mode, holder.model.meta.version, version)
+            metrics.rollout.labels(*labels).set(1)
+            shown.append(labels)
+
+        gauge()
+        holder.listeners.append(gauge)
+        challenger.listeners.append(gauge)
+        return cls(settings, challenger, metrics, traffic.append if traffic else None)
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``/metadata`` says about the rollout."""
+        model = self.slot.model
+        return {
+            "mode": self.settings.mode,
+            **({"fraction": self.settings.fraction} if self.settings.mode == "canary" else {}),
+            "challenger": None
+            if model is None
+            else {**model.meta.brief(), "model_uri": model.meta.model_uri},
+        }
 
     # -------------------------------------------------------------- on the scoring thread
     def score(self, champion: ServingModel, frame: pd.DataFrame) -> pd.DataFrame:
-        """The answer for ``frame``'s rows (champion's, or challenger's for canary rows), with
-        the rollout's columns; raises what the champion raises (the request fails as without
-        a rollout)."""
+        """The answer for ``frame``'s rows (the champion's, or the challenger's for canary rows)
+        with ``answered_by``; raises what the champion raises (the request fails as without a
+        rollout). The other log columns are added off the request path in shadow mode (the
+        batch's facts wait in a thread-local for :meth:`record`, called next on this thread)."""
         started = time.perf_counter()
         output = champion.score(frame)
-        self._timed(champion, started, len(frame))
-        output = self._with_model(output, champion, CHAMPION_PREFIX, time.perf_counter() - started)
-        output[ROLLOUT_MODE] = self.settings.mode
-        output[ANSWERED_BY] = champion.meta.version
-        for name in PER_ROW:
-            output[CHALLENGER_PREFIX + name] = None
+        seconds = time.perf_counter() - started
+        self._timed(champion, seconds, len(frame))
+        batch = _Batch(champion.meta.version, champion.prediction_column, seconds, len(frame))
         challenger = self.slot.model
         if self.settings.mode == "canary" and challenger is not None:
-            self._canary(output, frame, champion, challenger)
+            return self._canary(output, frame, batch, champion, challenger)
+        output[ANSWERED_BY] = champion.meta.version
+        self._local.batch = batch
         return output
 
     def _canary(
         self,
         output: pd.DataFrame,
         frame: pd.DataFrame,
+        batch: _Batch,
         champion: ServingModel,
         challenger: ServingModel,
-    ) -> None:
+    ) -> pd.DataFrame:
         import numpy as np  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415
 
+        mine = self.model_columns(output, CHAMPION_PREFIX, batch)  # before canary rows change
         mask = canary_mask(
-            frame,
-            champion.schema.id_column,
-            self.settings.fraction,
-            self.settings.seed,
-            self._rng,
+            frame, champion.schema.id_column, self.settings.fraction, self.settings.seed, self._rng
         )
         rows = np.flatnonzero(mask)
-        if not len(rows):
-            return
-        theirs, errors = self.challenger_scores(challenger, frame.iloc[rows].reset_index(drop=True))
-        answered = rows[[not error for error in errors]]
-        ok = theirs.loc[[not error for error in errors]]
-        identity = {ROW_COLUMN, champion.schema.id_column}
-        for column in output.columns.intersection(ok.columns).difference(identity):
-            output.loc[answered, column] = ok[column].to_numpy()
-        output.loc[answered, ANSWERED_BY] = challenger.meta.version
-        for name in PER_ROW:
-            output.loc[rows, CHALLENGER_PREFIX + name] = theirs[CHALLENGER_PREFIX + name].to_numpy()
+        answered_by = np.full(len(output), champion.meta.version, dtype=object)
+        theirs = pd.DataFrame(None, index=output.index, columns=self.challenger_names)
+        if len(rows):
+            scored, errors = self.challenger_scores(
+                challenger, frame.iloc[rows].reset_index(drop=True)
+            )
+            answered = rows[[not error for error in errors]]
+            ok = scored.loc[[not error for error in errors]]
+            identity = {ROW_COLUMN, champion.schema.id_column}
+            for column in output.columns.intersection(ok.columns).difference(identity):
+                output.loc[answered, column] = ok[column].to_numpy()
+            answered_by[answered] = challenger.meta.version
+            theirs.iloc[rows] = scored[self.challenger_names].to_numpy()
+        output[ANSWERED_BY] = answered_by
+        return pd.concat([output, self._mode_frame(output), mine, theirs], axis=1)
+
+    @property
+    def challenger_names(self) -> list[str]:
+        return [CHALLENGER_PREFIX + name for name in PER_ROW]
+
+    def model_columns(self, output: pd.DataFrame, prefix: str, batch: _Batch) -> pd.DataFrame:
+        """One version's log columns for its ``output`` rows: its version, predicted class,
+        score, and the time and size of the batch they were scored in."""
+        import pandas as pd  # noqa: PLC0415
+
+        score, predicted = self.settings.score_column, batch.prediction_column
+        return pd.DataFrame(
+            {
+                prefix + VERSION: batch.version,
+                prefix + PREDICTION: output[predicted] if predicted in output.columns else None,
+                prefix + SCORE: output[score] if score in output.columns else None,
+                prefix + MILLISECONDS: round(batch.seconds * 1000, 3),
+                prefix + BATCH_ROWS: batch.rows,
+            },
+            index=output.index,
+        )
+
+    def _mode_frame(self, output: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd  # noqa: PLC0415
+
+        return pd.DataFrame({ROLLOUT_MODE: self.settings.mode}, index=output.index)
+
+    def logged(
+        self, output: pd.DataFrame, batch: _Batch, theirs: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """A new frame: ``output`` with every rollout column (the challenger's from ``theirs``,
+        else empty). ``output`` itself is not changed: the request thread may still read it."""
+        import pandas as pd  # noqa: PLC0415
+
+        if theirs is None:
+            theirs = pd.DataFrame(None, index=output.index, columns=self.challenger_names)
+        mine = self.model_columns(output, CHAMPION_PREFIX, batch)
+        return pd.concat([output, self._mode_frame(output), mine, theirs], axis=1)
 
     def challenger_scores(
         self, challenger: ServingModel, frame: pd.DataFrame
     ) -> tuple[pd.DataFrame, list[str]]:
         """The challenger's output for ``frame`` with its ``challenger_*`` columns, and the
         error of each row ("" when none); errors are counted, never raised."""
+        import pandas as pd  # noqa: PLC0415
+
         started = time.perf_counter()
         _challenger_thread.scoring = True
         try:
             output, errors = score_safely(challenger, frame)
         finally:
             _challenger_thread.scoring = False
-        self._timed(challenger, started, len(frame))
+        seconds = time.perf_counter() - started
+        self._timed(challenger, seconds, len(frame))
         failed = [error for error in errors if error]
         if failed:
             self._metrics.model_errors.labels(challenger.meta.version).inc(len(failed))
-            if time.monotonic() >= self._next_error_log:
-                self._next_error_log = time.monotonic() + LOG_EVERY_S
-                # ERROR: a scoring thread's warnings are taken for data warnings and thinned
-                logger.error(
-                    "kedro-mlops: challenger version %s failed on %d of %d rows (%s); the "
-                    "champion answered them. Counted in /metrics (kedro_mlops_model_errors_total);"
-                    " further failures within %g s are not logged",
-                    challenger.meta.version,
-                    len(failed),
-                    len(frame),
-                    failed[0],
-                    LOG_EVERY_S,
-                )
+            self._log_failures(challenger, failed, len(frame))
         output = output.reindex(range(len(frame)))
-        output = self._with_model(
-            output, challenger, CHALLENGER_PREFIX, time.perf_counter() - started
-        )
-        output[CHALLENGER_PREFIX + ERROR] = [error or None for error in errors]
-        return output, errors
+        batch = _Batch(challenger.meta.version, challenger.prediction_column, seconds, len(frame))
+        columns = self.model_columns(output, CHALLENGER_PREFIX, batch)
+        columns[CHALLENGER_PREFIX + ERROR] = [error or None for error in errors]
+        return pd.concat([output, columns], axis=1), errors
 
-    def _with_model(
-        self, output: pd.DataFrame, model: ServingModel, prefix: str, seconds: float
-    ) -> pd.DataFrame:
-        score = self.settings.score_column
-        column = model.prediction_column
-        output[prefix + VERSION] = model.meta.version
-        output[prefix + PREDICTION] = output[column] if column in output.columns else None
-        output[prefix + SCORE] = output[score] if score in output.columns else None
-        output[prefix + MILLISECONDS] = round(seconds * 1000, 3)
-        output[prefix + BATCH_ROWS] = len(output)
-        return output
-
-    def _timed(self, model: ServingModel, started: float, rows: int) -> None:
-        self._metrics.scoring_seconds.labels(model.meta.version).observe(
-            time.perf_counter() - started
+    def _log_failures(self, challenger: ServingModel, failed: list[str], rows: int) -> None:
+        """At most once a minute (ERROR: a scoring thread's warnings are data warnings)."""
+        if time.monotonic() < self._next_error_log:
+            return
+        self._next_error_log = time.monotonic() + LOG_EVERY_S
+        logger.error(
+            "kedro-mlops: challenger version %s failed on %d of %d rows (%s); the champion "
+            "answered them. Counted in /metrics (kedro_mlops_model_errors_total); further "
+            "failures within %g s are not logged",
+            challenger.meta.version,
+            len(failed),
+            rows,
+            failed[0],
+            LOG_EVERY_S,
         )
+
+    def _timed(self, model: ServingModel, seconds: float, rows: int) -> None:
+        self._metrics.scoring_seconds.labels(model.meta.version).observe(seconds)
         self._metrics.model_rows.labels(model.meta.version).inc(rows)
 
     # -------------------------------------------------------------- after a scored batch
@@ -285,10 +368,15 @@ class Rollout:
         has scored them, off the request path)."""
         if prediction_column in output.columns:
             self._count(output, ANSWERED_BY, prediction_column)
-        if self._shadow is not None and self.slot.model is not None:
-            self._shadow.put(rows, output)
+        batch = getattr(self._local, "batch", None)
+        self._local.batch = None
+        if batch is None:  # canary: its columns are there
+            if self._log is not None:
+                self._log(rows, output)
+        elif self._shadow is not None and self.slot.model is not None:
+            self._shadow.put(rows, output, batch)
         elif self._log is not None:
-            self._log(rows, output)
+            self._log(rows, self.logged(output, batch))
 
     def _count(self, output: pd.DataFrame, version_column: str, prediction_column: str) -> None:
         from collections import Counter  # noqa: PLC0415
@@ -311,80 +399,3 @@ class Rollout:
     def close(self) -> None:
         if self._shadow is not None:
             self._shadow.close()
-
-
-class _ShadowWorker:
-    """Scores queued batches with the challenger on its own thread, gathered over ``wait_s``."""
-
-    def __init__(self, rollout: Rollout, wait_s: float, max_pending_rows: int) -> None:
-        self._rollout = rollout
-        self._wait_s = wait_s
-        self._max_pending = max_pending_rows
-        self._pending = 0  # rows queued (changed by the scoring and the shadow threads)
-        self._lock = threading.Lock()
-        self.skipped = 0  # rows logged without the challenger's answer (queue full)
-        self._queue: queue.Queue[tuple[pd.DataFrame, pd.DataFrame] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="kedro-mlops-shadow", daemon=True)
-        self._thread.start()
-
-    def put(self, rows: pd.DataFrame, output: pd.DataFrame) -> None:
-        with self._lock:
-            full = self._pending >= self._max_pending
-            if not full:
-                self._pending += len(rows)
-        if full:  # a challenger that cannot keep up must not hold the server's memory
-            self.skipped += len(rows)
-            self._rollout.shadow_scored(rows, output)
-            return
-        self._queue.put((rows, output))
-
-    def close(self, timeout: float = 10.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout)
-        if self.skipped:
-            logger.warning(
-                "kedro-mlops: %d served rows were not scored by the challenger (queue full)",
-                self.skipped,
-            )
-
-    def _run(self) -> None:
-        from kedro_mlops.serving.batching import limit_native_threads  # noqa: PLC0415
-
-        limit_native_threads()
-        closing = False
-        while not closing:
-            items = [self._queue.get()]
-            deadline = time.monotonic() + self._wait_s
-            while items[-1] is not None:
-                try:
-                    items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            if items[-1] is None:
-                closing = True
-                items.pop()
-            if items:
-                self._score([item for item in items if item is not None])
-
-    def _score(self, items: list[tuple[pd.DataFrame, pd.DataFrame]]) -> None:
-        import pandas as pd  # noqa: PLC0415
-
-        rows = pd.concat([frame for frame, _ in items], ignore_index=True)
-        with self._lock:
-            self._pending -= len(rows)
-        challenger = self._rollout.slot.model
-        try:
-            if challenger is not None:
-                with self._rollout.scoring():
-                    theirs, _errors = self._rollout.challenger_scores(challenger, rows)
-                columns = [CHALLENGER_PREFIX + name for name in PER_ROW]
-                start = 0
-                for frame, output in items:
-                    part = theirs.iloc[start : start + len(frame)]
-                    for column in columns:
-                        output[column] = part[column].to_numpy()
-                    start += len(frame)
-        except Exception:  # never lose the rows: logged without the challenger's answer
-            logger.exception("kedro-mlops: the shadow challenger could not score a batch")
-        for frame, output in items:
-            self._rollout.shadow_scored(frame, output)

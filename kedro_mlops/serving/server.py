@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import ServingConfig
+from kedro_mlops.config.serving import KNOWN_AT
 from kedro_mlops.errors import InputError
 from kedro_mlops.serving.model import load_bundle
 from kedro_mlops.serving.rollout import ChallengerSlot, RolloutSettings
@@ -45,6 +46,7 @@ class ServeSettings:
     max_rows: int = DEFAULTS.max_rows
     batch_wait_ms: float = DEFAULTS.batch_wait_ms
     log_dir: str | None = None  # where served rows are appended as CSV partitions
+    feedback_dir: str | None = None  # where POST /feedback appends labels as CSV partitions
     bundle: str | None = None  # a saved model, for worker processes and the serving image
     rollout: RolloutSettings = field(default_factory=RolloutSettings)  # the challenger, if any
 
@@ -166,6 +168,11 @@ def build_app(
     logging.getLogger("kedro.pipeline.node").setLevel(logging.WARNING)
     holder = ModelHolder(model)
     traffic = TrafficLog(csv_partitions(Path(settings.log_dir))) if settings.log_dir else None
+    feedback = (
+        TrafficLog(csv_partitions(Path(settings.feedback_dir)), stamp_column=KNOWN_AT)
+        if settings.feedback_dir
+        else None
+    )
     limits = Limits(
         max_body_bytes=int(settings.max_body_mb * 1024 * 1024),
         max_rows=settings.max_rows,
@@ -193,6 +200,7 @@ def build_app(
         on_stop=lambda: [watcher.stop() for watcher in watchers],
         rollout=rollout,
         challenger=slot,
+        feedback=feedback,
     )
     metrics = app.state.metrics
     for watcher in watchers:

@@ -60,8 +60,10 @@ class TrafficLog:
         max_pending_rows: int = 1_000_000,
         activity: Activity | None = None,
         settle_s: float = 0.01,
+        stamp_column: str = SERVED_AT,
     ) -> None:
         self._save = save
+        self._stamp_column = stamp_column
         self._flush_s = flush_s
         self._flush_rows = flush_rows
         self._max_pending = max_pending_rows
@@ -113,7 +115,7 @@ class TrafficLog:
             if batch:
                 if item is not None:
                     self._wait_quiet()
-                self._write(_joined(batch))
+                self._write(_joined(batch, self._stamp_column))
                 self._pending -= rows
                 batch, rows = [], 0
             deadline = time.monotonic() + self._flush_s
@@ -169,7 +171,9 @@ def csv_partitions(directory: Path) -> Callable[[str, pd.DataFrame], None]:
     return save
 
 
-def _joined(requests: list[tuple[pd.DataFrame, pd.DataFrame, str]]) -> pd.DataFrame:
+def _joined(
+    requests: list[tuple[pd.DataFrame, pd.DataFrame, str]], stamp_column: str = SERVED_AT
+) -> pd.DataFrame:
     """Requests' rows with their prediction columns and when each was served (one frame: joined
     once per write, not once per request)."""
     import numpy as np  # noqa: PLC0415
@@ -181,7 +185,7 @@ def _joined(requests: list[tuple[pd.DataFrame, pd.DataFrame, str]]) -> pd.DataFr
         ignore_index=True,
     )
     frame = rows.join(outputs)
-    frame[SERVED_AT] = np.repeat(
+    frame[stamp_column] = np.repeat(
         [stamp for _, _, stamp in requests], [len(r) for r, _, _ in requests]
     )
     return frame

@@ -123,9 +123,10 @@ def test_without_a_challenger_a_rollout_is_one_line(venv, project, tmp_path):
     ), line
 
 
-def test_a_worse_challenger_is_rolled_back_and_a_better_one_promoted(venv, trial):
+@pytest.fixture(scope="module")
+def server(venv, trial):
+    """`kedro mlops serve --rollout shadow` on the trial project, checking aliases every second."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with (trial / "serve.log").open("w") as log:
         process = subprocess.Popen(
             venv.command(
@@ -138,106 +139,114 @@ def test_a_worse_challenger_is_rolled_back_and_a_better_one_promoted(venv, trial
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url + "/ready", process)
-        rollout = httpx.get(url + "/metadata").json()["rollout"]
-        assert (rollout["mode"], rollout["challenger"]["version"]) == ("shadow", "2")
-
-        # 1. the stump, tried in the shadow of version 1 on 600 rows, 400 of them labelled later
-        first = customers(trial, 0, 600)
-        sent = load(url + "/predict", bodies(first, 5), concurrency=8, requests=120, timeout=120)
-        assert (sent.statuses, sent.failures) == ({200: 120}, [])
-        wait_for(lambda: logged_rows(trial, "2") == 600, "600 rows logged with the challenger's")
-        deliver_labels(trial, first.iloc[:400], "delivery-1")
-        analyzed = venv.run("kedro", "mlops", "rollout", "analyze", "--apply", cwd=trial)
-        assert analyzed.returncode == 4, analyzed.stderr[-3000:]
-        assert analyzed.stdout.startswith(
-            "rollback: challenger v2 vs champion v1 on 600 rows: roc_auc "
-        ), analyzed.stdout
-        assert "on 400 labelled rows (worse by" in analyzed.stdout
-        assert len(analyzed.stdout.splitlines()) == 1
-        assert f"{MODEL} v2 rolled back" in analyzed.stderr
-        store = client(trial)
-        assert "challenger" not in store.get_registered_model(MODEL).aliases
-        tags = store.get_model_version(MODEL, "2").tags
-        assert tags["mlops.rollout.decision"] == "rollback"
-        assert tags["mlops.rollout.rejected"] == analyzed.stdout.strip()
-        run = store.get_run(tags["mlops.rollout.run_id"])
-        assert run.data.metrics["rows"] == 600
-        assert run.data.metrics["labelled_rows"] == 400
-        wait_for(
-            lambda: httpx.get(url + "/metadata").json()["rollout"]["challenger"] is None,
-            "the server stops trying the rolled-back version",
-            timeout=15,
-        )
-
-        # 2. the stump made champion by hand, the good version 1 tried against it
-        venv.ok("kedro", "mlops", "promote", "--version", "2", cwd=trial)
-        venv.ok("kedro", "mlops", "promote", "--alias", "challenger", "--version", "1", cwd=trial)
-        wait_for(
-            lambda: (
-                (
-                    (meta := httpx.get(url + "/metadata").json())["model"]["version"],
-                    (meta["rollout"]["challenger"] or {}).get("version"),
-                )
-                == ("2", "1")
-            ),
-            "the server serves v2 and tries v1",
-            timeout=30,
-        )
-        second = customers(trial, 600, 1200)
-        sent = load(url + "/predict", bodies(second, 5), concurrency=8, requests=120, timeout=120)
-        assert (sent.statuses, sent.failures) == ({200: 120}, [])
-        wait_for(lambda: logged_rows(trial, "1") == 600, "600 rows logged with v1's answers")
-        deliver_labels(trial, second.iloc[:400], "delivery-2")
-
-        stop_load = threading.Event()
-        results = []
-        loader = threading.Thread(
-            target=lambda: results.append(
-                load(
-                    url + "/predict",
-                    bodies(customers(trial, 1200, 1400), 1),
-                    concurrency=16,
-                    stop=stop_load,
-                    read_version=True,
-                    timeout=180,
-                )
-            )
-        )
-        loader.start()
-        try:
-            analyzed = venv.run("kedro", "mlops", "rollout", "analyze", "--apply", cwd=trial)
-            assert analyzed.returncode == 0, analyzed.stderr[-3000:]
-            # the rows of the load running meanwhile count too
-            assert re.match(
-                r"promote: challenger v1 vs champion v2 on \d+ rows: roc_auc \S+ vs \S+ on 400 "
-                r"labelled rows \(not worse by more than 0\); error rate 0.00%",
-                analyzed.stdout,
-            ), analyzed.stdout
-            promoted_at = time.monotonic()
-            wait_for(
-                lambda: httpx.get(url + "/metadata").json()["model"]["version"] == "1",
-                "the server answers with the promoted version",
-                timeout=30,
-            )
-            swap_s = time.monotonic() - promoted_at
-            time.sleep(1)  # answers keep coming from the promoted version
-        finally:
-            stop_load.set()
-            loader.join(timeout=120)
-        (run,) = results
-        assert run.failures == []
-        assert set(run.statuses) == {200}
-        assert run.versions[0] == "2" and run.versions[-1] == "1"
-        print(f"promoted version answering {swap_s:.1f} s after the analysis returned")
-        assert version_of(trial, "champion") == "1"
-        assert "challenger" not in store.get_registered_model(MODEL).aliases
-        assert store.get_model_version(MODEL, "1").tags["mlops.rollout.decision"] == "promote"
-        metrics = httpx.get(url + "/metrics").text
-        assert 'kedro_mlops_model_rows_total{model_version="2"}' in metrics
-        assert 'kedro_mlops_scoring_duration_seconds_count{model_version="1"}' in metrics
+        yield url
     finally:
         stop(process)
     log = (trial / "serve.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def metadata(url: str) -> dict:
+    return httpx.get(url + "/metadata").json()
+
+
+def test_a_worse_challenger_is_rolled_back(venv, trial, server):
+    """The stump, tried in the shadow of version 1 on 600 rows, 400 of them labelled later."""
+    rollout = metadata(server)["rollout"]
+    assert (rollout["mode"], rollout["challenger"]["version"]) == ("shadow", "2")
+    first = customers(trial, 0, 600)
+    sent = load(server + "/predict", bodies(first, 5), concurrency=8, requests=120, timeout=120)
+    assert (sent.statuses, sent.failures) == ({200: 120}, [])
+    wait_for(lambda: logged_rows(trial, "2") == 600, "600 rows logged with the challenger's")
+    deliver_labels(trial, first.iloc[:400], "delivery-1")
+    analyzed = venv.run("kedro", "mlops", "rollout", "analyze", "--apply", cwd=trial)
+    assert analyzed.returncode == 4, analyzed.stderr[-3000:]
+    assert re.fullmatch(
+        r"rollback: challenger v2 vs champion v1 on 600 rows: roc_auc \S+ vs \S+ on 400 "
+        r"labelled rows \(worse by \S+ > max_metric_drop 0\)\n",
+        analyzed.stdout,
+    ), analyzed.stdout
+    assert f"{MODEL} v2 rolled back" in analyzed.stderr
+    store = client(trial)
+    assert "challenger" not in store.get_registered_model(MODEL).aliases
+    tags = store.get_model_version(MODEL, "2").tags
+    assert tags["mlops.rollout.decision"] == "rollback"
+    assert tags["mlops.rollout.rejected"] == analyzed.stdout.strip()
+    run = store.get_run(tags["mlops.rollout.run_id"])
+    assert (run.data.metrics["rows"], run.data.metrics["labelled_rows"]) == (600, 400)
+    wait_for(
+        lambda: metadata(server)["rollout"]["challenger"] is None,
+        "the server stops trying the rolled-back version",
+        timeout=15,
+    )
+
+
+def test_a_better_challenger_is_promoted_under_load(venv, trial, server):
+    """The stump made champion by hand, the good version 1 tried against it; promoted while 16
+    clients keep asking: none fails, and the server answers with it within its interval."""
+    venv.ok("kedro", "mlops", "promote", "--version", "2", cwd=trial)
+    venv.ok("kedro", "mlops", "promote", "--alias", "challenger", "--version", "1", cwd=trial)
+    wait_for(
+        lambda: (
+            (
+                (meta := metadata(server))["model"]["version"],
+                (meta["rollout"]["challenger"] or {}).get("version"),
+            )
+            == ("2", "1")
+        ),
+        "the server serves v2 and tries v1",
+        timeout=30,
+    )
+    second = customers(trial, 600, 1200)
+    sent = load(server + "/predict", bodies(second, 5), concurrency=8, requests=120, timeout=120)
+    assert (sent.statuses, sent.failures) == ({200: 120}, [])
+    wait_for(lambda: logged_rows(trial, "1") == 600, "600 rows logged with v1's answers")
+    deliver_labels(trial, second.iloc[:400], "delivery-2")
+    stop_load = threading.Event()
+    results = []
+    loader = threading.Thread(
+        target=lambda: results.append(
+            load(
+                server + "/predict",
+                bodies(customers(trial, 1200, 1400), 1),
+                concurrency=16,
+                stop=stop_load,
+                read_version=True,
+                timeout=180,
+            )
+        )
+    )
+    loader.start()
+    try:
+        analyzed = venv.run("kedro", "mlops", "rollout", "analyze", "--apply", cwd=trial)
+        assert analyzed.returncode == 0, analyzed.stderr[-3000:]
+        # the rows of the load running meanwhile count too
+        assert re.match(
+            r"promote: challenger v1 vs champion v2 on \d+ rows: roc_auc \S+ vs \S+ on 400 "
+            r"labelled rows \(not worse by more than 0\); error rate 0.00%",
+            analyzed.stdout,
+        ), analyzed.stdout
+        promoted_at = time.monotonic()
+        wait_for(
+            lambda: metadata(server)["model"]["version"] == "1",
+            "the server answers with the promoted version",
+            timeout=30,
+        )
+        print(f"promoted version answering {time.monotonic() - promoted_at:.1f} s after")
+        time.sleep(1)  # answers keep coming from the promoted version
+    finally:
+        stop_load.set()
+        loader.join(timeout=120)
+    (run,) = results
+    assert (run.failures, set(run.statuses)) == ([], {200})
+    assert run.versions[0] == "2" and run.versions[-1] == "1"
+    store = client(trial)
+    assert version_of(trial, "champion") == "1"
+    assert "challenger" not in store.get_registered_model(MODEL).aliases
+    assert store.get_model_version(MODEL, "1").tags["mlops.rollout.decision"] == "promote"
+    metrics = httpx.get(server + "/metrics").text
+    assert 'kedro_mlops_model_rows_total{model_version="2"}' in metrics
+    assert 'kedro_mlops_scoring_duration_seconds_count{model_version="1"}' in metrics

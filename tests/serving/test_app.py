@@ -209,6 +209,7 @@ def test_health_ready_and_metadata(client, model):
         "output": {"name": "predictions", "prediction_column": "prediction"},
         "limits": {"max_body_bytes": 3 * MB, "max_rows": 50},
         "rollout": {"mode": "none"},
+        "feedback": None,
     }
 
 
