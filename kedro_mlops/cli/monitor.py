@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     default=None,
     help=f"Dataset drift: share of drifted columns from which it drifts [{DEFAULT_DRIFT_SHARE}].",
 )
+@click.option("--history", "show_history", is_flag=True, help="Print the checks' timeline.")
+@click.option("--since", help="With --history: only the runs of the last 30d, 12h, 2w ...")
+@click.option(
+    "--dashboard", is_flag=True, help="Write the history as one HTML page (path printed)."
+)
 @click.option("--name", default="adhoc", show_default=True, help="Check name (file mode).")
 @click.option("--output", type=click.Path(path_type=Path), help="Directory for the outputs.")
 @click.option("--max-rows", type=int, default=None, help="Row cap for the HTML report.")
@@ -52,6 +57,9 @@ def monitor(  # noqa: PLR0917 - click passes every option
     columns: tuple[str, ...],
     categorical: tuple[str, ...],
     drift_share: float | None,
+    show_history: bool,
+    since: str | None,
+    dashboard: bool,
     name: str,
     output: Path | None,
     max_rows: int | None,
@@ -59,13 +67,26 @@ def monitor(  # noqa: PLR0917 - click passes every option
     fail_on_drift: bool,
     env: str | None,
 ) -> None:
-    """Run a check now: a configured one (--check) or two files (--reference/--current).
+    """Run a check now: a configured one (--check) or two files (--reference/--current);
+    or show the monitoring history: --history (a timeline), --dashboard (an HTML page).
 
     Exit codes: 0 no drift (performance: ok or insufficient_labels), 1 drift or degraded with
     on_drift: fail or --fail-on-alert (--fail-on-drift), 2 error.
     """
     from kedro_mlops.monitoring import monitor as monitoring  # noqa: PLC0415
 
+    project_path = Path(metadata.project_path)
+    if show_history or dashboard:
+        if reference or current:
+            raise click.UsageError("--history and --dashboard read the history: no files")
+        config = lambda: project_config(project_path, env)  # noqa: E731
+        if show_history:
+            echo_lines(monitoring.show_history(config, project_path, check=check_name, since=since))
+        if dashboard:
+            click.echo(str(monitoring.write_dashboard(config, project_path, check=check_name)))
+        return
+    if since:
+        raise click.UsageError("--since goes with --history")
     if bool(check_name) == bool(reference or current):
         raise click.UsageError("give either --check NAME or both --reference and --current")
     if not check_name and not (reference and current):
@@ -76,7 +97,6 @@ def monitor(  # noqa: PLR0917 - click passes every option
             lambda: load(metadata, env), check_name, model_name=model_name, **outputs
         )
     else:
-        project_path = Path(metadata.project_path)
         report = monitoring.monitor_files(
             lambda: project_config(project_path, env),
             project_path,

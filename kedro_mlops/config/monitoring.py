@@ -181,6 +181,11 @@ class MonitoringConfig(Section):
         "data/08_reporting/drift",
         description="Outputs go to <output_dir>/<check>/<timestamp>/{summary.json,report.html}.",
     )
+    history: str = Field(
+        "data/08_reporting/monitoring/history.jsonl",
+        description="Every check run's verdict and figures, one JSON line each (`kedro mlops "
+        "monitor --history`); the dashboard is written beside it.",
+    )
     features_from: str = Field(
         "dataset",
         description="The parameters key whose numeric_features / categorical_features are checked.",

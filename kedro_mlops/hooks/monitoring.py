@@ -124,6 +124,7 @@ class MonitoringHook:
                     run_id=self._run_id,
                     prefixed=len(runs) > 1,
                     location=self._relative(run.directory),
+                    history_path=self._history_path(),
                 )[1]
                 for run in runs
             ]
@@ -169,6 +170,10 @@ class MonitoringHook:
     def _output_dir(self) -> Path:
         output = Path(self.config.monitoring.output_dir)  # type: ignore[union-attr]
         return output if output.is_absolute() else (self._project_path or Path.cwd()) / output
+
+    def _history_path(self) -> Path:
+        path = Path(self.config.monitoring.history)  # type: ignore[union-attr]
+        return path if path.is_absolute() else (self._project_path or Path.cwd()) / path
 
     def _relative(self, path: Path) -> str:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.errors import InputError, KedroMlopsError
+from kedro_mlops.monitoring import history
 from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
@@ -242,6 +243,7 @@ def monitor_named(
         html=html,
         model_name=model_name(context, config) if model_name else "",
     )
+    record(Path(context.project_path) / config.monitoring.history, result)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")
 
 
@@ -281,4 +283,52 @@ def monitor_files(
         directory=directory,
         html=config.monitoring.html and not no_html,
     )
+    record(project_path / config.monitoring.history, result)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift)
+
+
+def record(path: Path, result: CheckResult | PerformanceResult) -> None:
+    """Append the check run to the project's monitoring history.
+
+    Raises:
+        HistoryError: the history does not parse (it is left as it is; exit 2).
+    """
+    history.append(path, history.entry_of(result))
+
+
+def _history_path(load: Callable[[], MlopsConfig], project_path: Path) -> Path:
+    path = Path(load().monitoring.history)
+    return path if path.is_absolute() else project_path / path
+
+
+def show_history(
+    load: Callable[[], MlopsConfig],
+    project_path: Path,
+    *,
+    check: str | None = None,
+    since: str | None = None,
+) -> list[str]:
+    """The timeline of ``kedro mlops monitor --history`` (one line per check run).
+
+    Raises:
+        HistoryError: the history does not parse, or ``since`` is not like 30d.
+    """
+    return history.timeline(_history_path(load, project_path), check=check, since=since)
+
+
+def write_dashboard(
+    load: Callable[[], MlopsConfig], project_path: Path, *, check: str | None = None
+) -> Path:
+    """``dashboard.html`` beside the history: every check run drawn (or those of ``check``).
+
+    Raises:
+        HistoryError: the history does not parse.
+    """
+    from kedro_mlops.monitoring.dashboard import page  # noqa: PLC0415
+
+    path = _history_path(load, project_path)
+    entries = history.select(history.read(path), check=check, since=None)
+    target = path.parent / "dashboard.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page(entries, path.name), encoding="utf-8")
+    return target

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import EXIT_DRIFT, KedroMlopsError
-from kedro_mlops.monitoring import spark_check
+from kedro_mlops.monitoring import history, spark_check
 from kedro_mlops.monitoring.check import (
     CheckResult,
     combine,
@@ -260,14 +260,25 @@ def _missing(dataset: str) -> Any:  # noqa: ANN401
 
 
 def report(
-    run: ConfiguredCheck, *, run_id: str | None, prefixed: bool, location: str
+    run: ConfiguredCheck,
+    *,
+    run_id: str | None,
+    prefixed: bool,
+    location: str,
+    history_path: Path | None = None,
 ) -> tuple[CheckResult, str | None]:
-    """Write, log to run ``run_id`` and print one finished check of a ``kedro run``; the result
-    and why it fails its policy, if it does."""
+    """Write, log to run ``run_id``, append to the monitoring history at ``history_path`` and
+    print one finished check of a ``kedro run``; the result and why it fails its policy, if it
+    does. A history that cannot be read is reported, never a reason to stop the run."""
     result = run.result()
     paths = write_summary(result, run.directory)
     if run_id:
         log_to_mlflow(run_id, result, paths, prefixed=prefixed)
+    if history_path is not None:
+        try:
+            history.append(history_path, history.entry_of(result))
+        except history.HistoryError as exc:
+            logger.error("kedro-mlops: %s", exc.message)
     log = logger.warning if result.status != "no_drift" else logger.info
     log("kedro-mlops: %s", result.summary(location))
     if run.check.on_drift == "fail" and result.status != "no_drift":
