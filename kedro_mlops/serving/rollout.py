@@ -367,7 +367,7 @@ class Rollout:
         """Count the answered rows by version and class; log them (shadow: once the challenger
         has scored them, off the request path)."""
         if prediction_column in output.columns:
-            self._count(output, ANSWERED_BY, prediction_column)
+            self._count(output, ANSWERED_BY, prediction_column, self.settings.score_column)
         batch = getattr(self._local, "batch", None)
         self._local.batch = None
         if batch is None:  # canary: its columns are there
@@ -378,21 +378,29 @@ class Rollout:
         elif self._log is not None:
             self._log(rows, self.logged(output, batch))
 
-    def _count(self, output: pd.DataFrame, version_column: str, prediction_column: str) -> None:
-        from collections import Counter  # noqa: PLC0415
-
-        versions = output[version_column].tolist()
-        predictions = output[prediction_column].tolist()
-        for (version, prediction), count in Counter(
-            zip(versions, predictions, strict=True)
-        ).items():
-            if version is None or prediction is None:
-                continue
-            self._metrics.predictions.labels(str(prediction), str(version)).inc(count)
+    def _count(
+        self, output: pd.DataFrame, version_column: str, prediction_column: str, score_column: str
+    ) -> None:
+        """Each version's answers in ``output`` into the metrics (class counts and share,
+        scores)."""
+        versions = output[version_column]
+        scores = output[score_column] if score_column in output.columns else None
+        for version in versions.dropna().unique():
+            mine = (versions == version).to_numpy()
+            self._metrics.observe(
+                str(version),
+                output[prediction_column][mine].tolist(),
+                scores[mine].astype(float) if scores is not None else None,
+            )
 
     def shadow_scored(self, rows: pd.DataFrame, output: pd.DataFrame) -> None:
         """The shadow worker's result for one batch: counted and logged."""
-        self._count(output, CHALLENGER_PREFIX + VERSION, CHALLENGER_PREFIX + PREDICTION)
+        self._count(
+            output,
+            CHALLENGER_PREFIX + VERSION,
+            CHALLENGER_PREFIX + PREDICTION,
+            CHALLENGER_PREFIX + SCORE,
+        )
         if self._log is not None:
             self._log(rows, output)
 

@@ -201,6 +201,7 @@ def build_app(
         rollout=rollout,
         challenger=slot,
         feedback=feedback,
+        score_column=rollout.score_column,
     )
     metrics = app.state.metrics
     for watcher in watchers:
