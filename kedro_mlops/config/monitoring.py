@@ -171,6 +171,44 @@ class DriftCheckConfig(Section):
         return data
 
 
+class WebhookConfig(Section):
+    """One webhook called when a check changes state."""
+
+    name: str | None = Field(None, description="Named in the logs when a delivery fails.")
+    url: str | None = Field(
+        None, description="The URL POSTed to; null: the environment variable url_env."
+    )
+    url_env: str | None = Field(
+        None,
+        description="The environment variable holding the URL (a Slack webhook URL is a "
+        "secret: keep it out of mlops.yml).",
+    )
+    format: Literal["slack", "json"] = Field(
+        "json",
+        description='slack: {"text": ...} (Slack, Mattermost, Teams workflows); json: the '
+        "check, its state, the previous one and the figures.",
+    )
+    checks: list[str] | None = Field(None, description="Only these checks; null: every check.")
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookConfig:
+        if not self.url and not self.url_env:
+            raise ValueError("a webhook needs url or url_env")
+        return self
+
+
+class AlertsConfig(Section):
+    """Webhooks called when a check changes state (ok -> drift/degraded, and back), once per
+    change (the monitoring history remembers the state)."""
+
+    webhooks: list[WebhookConfig] = Field(
+        default_factory=list, description="The webhooks; none: no alert."
+    )
+    timeout_s: float = Field(
+        5.0, gt=0, description="Seconds a delivery may take; a failed one is only logged."
+    )
+
+
 class MonitoringConfig(Section):
     """Drift checks with Evidently's tests and performance checks on labels: a drift check runs
     as soon as its ``current`` dataset is produced in a ``kedro run``; ``kedro mlops monitor``
@@ -195,6 +233,9 @@ class MonitoringConfig(Section):
         10,
         ge=2,
         description="Fewer rows on either side: the check reports an error instead of a verdict.",
+    )
+    alerts: AlertsConfig = Field(
+        AlertsConfig(), description="Webhooks called when a check changes state."
     )
     checks: list[DriftCheckConfig] = Field(
         default_factory=list, description="The named drift and performance checks."

@@ -125,6 +125,7 @@ class MonitoringHook:
                     prefixed=len(runs) > 1,
                     location=self._relative(run.directory),
                     history_path=self._history_path(),
+                    alerting=self.config.monitoring.alerts,  # type: ignore[union-attr]
                 )[1]
                 for run in runs
             ]

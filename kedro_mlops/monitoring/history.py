@@ -155,15 +155,16 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def append(path: Path, entry: Entry) -> None:
-    """Add ``entry``: the whole file written to a temporary file, then renamed over it.
+def append(path: Path, entry: Entry) -> list[Entry]:
+    """Add ``entry``: the whole file written to a temporary file, then renamed over it; the
+    entries before it.
 
     Raises:
         HistoryError: the existing file does not parse (it is left as it is).
     """
     with _locked(path):
         old = path.read_text(encoding="utf-8") if path.exists() else ""
-        _parse(path, old)  # never extend (or replace) what cannot be read
+        prior = _parse(path, old)  # never extend (or replace) what cannot be read
         if not old:
             old = json.dumps(HEADER) + "\n"
         elif not old.endswith("\n"):
@@ -179,6 +180,7 @@ def append(path: Path, entry: Entry) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+    return prior
 
 
 _SINCE = re.compile(r"^(\d+)([mhdw])$")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.errors import InputError, KedroMlopsError
-from kedro_mlops.monitoring import history
+from kedro_mlops.monitoring import alerts, history
 from kedro_mlops.monitoring.check import CheckResult, run_check, write_outputs
 from kedro_mlops.monitoring.columns import CheckInputError, infer_kinds
 from kedro_mlops.monitoring.drift import Methods
@@ -243,7 +243,7 @@ def monitor_named(
         html=html,
         model_name=model_name(context, config) if model_name else "",
     )
-    record(Path(context.project_path) / config.monitoring.history, result)
+    record(Path(context.project_path) / config.monitoring.history, result, config.monitoring)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")
 
 
@@ -283,17 +283,21 @@ def monitor_files(
         directory=directory,
         html=config.monitoring.html and not no_html,
     )
-    record(project_path / config.monitoring.history, result)
+    record(project_path / config.monitoring.history, result, config.monitoring)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift)
 
 
-def record(path: Path, result: CheckResult | PerformanceResult) -> None:
-    """Append the check run to the project's monitoring history.
+def record(
+    path: Path, result: CheckResult | PerformanceResult, monitoring: MonitoringConfig
+) -> None:
+    """Append the check run to the project's monitoring history; alert on a state change.
 
     Raises:
         HistoryError: the history does not parse (it is left as it is; exit 2).
     """
-    history.append(path, history.entry_of(result))
+    entry = history.entry_of(result)
+    prior = history.append(path, entry)
+    alerts.notify(monitoring.alerts, prior, entry, result.summary())
 
 
 def _history_path(load: Callable[[], MlopsConfig], project_path: Path) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import EXIT_DRIFT, KedroMlopsError
-from kedro_mlops.monitoring import history, spark_check
+from kedro_mlops.monitoring import alerts, history, spark_check
 from kedro_mlops.monitoring.check import (
     CheckResult,
     combine,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kedro_mlops.config import DriftCheckConfig, MonitoringConfig
+    from kedro_mlops.config.monitoring import AlertsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -266,17 +267,22 @@ def report(
     prefixed: bool,
     location: str,
     history_path: Path | None = None,
+    alerting: AlertsConfig | None = None,
 ) -> tuple[CheckResult, str | None]:
-    """Write, log to run ``run_id``, append to the monitoring history at ``history_path`` and
-    print one finished check of a ``kedro run``; the result and why it fails its policy, if it
-    does. A history that cannot be read is reported, never a reason to stop the run."""
+    """Write, log to run ``run_id``, append to the monitoring history at ``history_path`` (and
+    call the ``alerting`` webhooks on a state change) and print one finished check of a ``kedro
+    run``; the result and why it fails its policy, if it does. A history that cannot be read is
+    reported, never a reason to stop the run."""
     result = run.result()
     paths = write_summary(result, run.directory)
     if run_id:
         log_to_mlflow(run_id, result, paths, prefixed=prefixed)
     if history_path is not None:
+        entry = history.entry_of(result)
         try:
-            history.append(history_path, history.entry_of(result))
+            prior = history.append(history_path, entry)
+            if alerting is not None:
+                alerts.notify(alerting, prior, entry, result.summary())
         except history.HistoryError as exc:
             logger.error("kedro-mlops: %s", exc.message)
     log = logger.warning if result.status != "no_drift" else logger.info
