@@ -62,6 +62,30 @@ def _default_overlays() -> dict[str, OverlayConfig]:
     }
 
 
+class AlertsConfig(Section):
+    """Prometheus alerting rules on the serving image's /metrics (`deploy/prometheus/rules.yml`)."""
+
+    max_error_rate: float = Field(
+        0.05, gt=0, le=1, description="The share of requests answered 5xx above which it fires."
+    )
+    max_p99_latency_s: float = Field(
+        0.5, gt=0, description="The p99 latency of /predict and /invocations above which it fires."
+    )
+    max_share_shift: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="How far a predicted class's share may move from its average of the last "
+        "day before it fires.",
+    )
+    no_traffic_minutes: int = Field(
+        15, ge=1, description="Minutes without a scoring request after which it fires."
+    )
+    for_minutes: int = Field(
+        5, ge=0, description="How long a condition must hold before its alert fires."
+    )
+
+
 class DeployConfig(Section):
     """``kedro mlops deploy``: Kubernetes manifests of the serving image (Deployment, Service,
     autoscaler, disruption budget) and of the batch images (scoring CronJob, training Job), as a
@@ -116,6 +140,11 @@ class DeployConfig(Section):
     )
     rollout_timeout_s: int = Field(
         300, ge=1, description="`make deploy` waits this long for the rollout before undoing it."
+    )
+    alerts: AlertsConfig = Field(
+        AlertsConfig(),
+        description="Prometheus alerting rules on the server's /metrics, written beside the "
+        "manifests (prometheus/rules.yml).",
     )
     overlays: dict[str, OverlayConfig] = Field(
         default_factory=_default_overlays,

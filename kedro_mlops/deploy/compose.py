@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kedro_mlops.config import SERVE_PORT
+from kedro_mlops.deploy.alerts import RULES_FILE
 from kedro_mlops.deploy.plan import SERVED_DIR, TMP_DIR
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 MLFLOW_PORT = 5000
 PROMETHEUS_PORT = 9090
+RULES_IN_CONTAINER = "/etc/prometheus/rules.yml"
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -78,7 +80,10 @@ def compose_file(plan: DeployPlan) -> dict[str, Any]:
         volumes["mlflow"] = {}
     services["prometheus"] = {
         "image": plan.config.prometheus_image,
-        "volumes": ["./prometheus.yml:/etc/prometheus/prometheus.yml:ro"],
+        "volumes": [
+            "./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+            f"../{RULES_FILE}:{RULES_IN_CONTAINER}:ro",
+        ],
         "ports": [f"{PROMETHEUS_PORT}:{PROMETHEUS_PORT}"],
         "depends_on": ["serve"],
         "restart": "unless-stopped",
@@ -89,6 +94,7 @@ def compose_file(plan: DeployPlan) -> dict[str, Any]:
 def prometheus_config(plan: DeployPlan) -> dict[str, Any]:
     return {
         "global": {"scrape_interval": "15s"},
+        "rule_files": [RULES_IN_CONTAINER],
         "scrape_configs": [
             {
                 "job_name": plan.serve_name,
@@ -124,7 +130,8 @@ curl -s localhost:{SERVE_PORT}/ready
             else ""
         )
         + f"""- `prometheus`: `{plan.config.prometheus_image}` on port {PROMETHEUS_PORT},
-  scraping the server's `/metrics` every 15 s (`prometheus.yml`). Pulling it needs the registry;
+  scraping the server's `/metrics` every 15 s (`prometheus.yml`) with the alerting rules of
+  `../{RULES_FILE}` (`deploy.alerts`). Pulling it needs the registry;
   the other images are the ones `kedro mlops package --build` built.
 
 No credential is written here: pass them as environment variables of `docker compose` if needed.

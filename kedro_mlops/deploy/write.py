@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from kedro_mlops.deploy.alerts import RULES_FILE, rules_text
 from kedro_mlops.deploy.compose import compose_files
 from kedro_mlops.deploy.errors import DeployError
 from kedro_mlops.deploy.kustomize import tree
@@ -36,12 +37,14 @@ class DeployReport:
     plan: DeployPlan
     where: str  # the tree, relative to the project when inside it
     files: tuple[str, ...]
+    rules: str = ""  # the Prometheus alerting rules, beside the tree
 
     def lines(self) -> list[str]:
         plan = self.plan
         if plan.config.target == "compose":
             return [
                 f"Wrote {self.where}/ ({len(self.files)} files): compose.yaml, prometheus.yml",
+                f"Alerting rules: {self.rules}",
                 f"Run: docker compose -f {self.where}/compose.yaml up -d   (or podman-compose)",
             ]
         overlays = [overlay.name for overlay in plan.overlays]
@@ -60,6 +63,7 @@ class DeployReport:
             training = " -> ".join(image for _name, image in plan.training)
             lines.append(f"  {plan.slug + '-training':<28} Job, on demand: {training}")
         first = overlays[0]
+        lines.append(f"Alerting rules: {self.rules} (errors, p99 latency, class share, no traffic)")
         lines += [
             f"Review: kubectl kustomize {self.where}/overlays/{first}",
             f"Deploy: make deploy ENV={first}   (or: bash {self.where}/deploy.sh {first}: apply, "
@@ -129,7 +133,17 @@ def deploy_project(
     files["smoke-row.json"] = json.dumps(smoke_row, indent=2, default=str) + "\n"
     files[MARKER] = "Written by `kedro mlops deploy`; the directory is replaced on every run.\n"
     _write_at_once(directory, files)
-    return DeployReport(plan, where, tuple(sorted(name for name in files if name != MARKER)))
+    rules = directory.parent / RULES_FILE
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    partial = rules.with_name(f".{rules.name}.partial")
+    partial.write_text(rules_text(plan.config.alerts, plan.serve_name), encoding="utf-8")
+    partial.replace(rules)
+    return DeployReport(
+        plan,
+        where,
+        tuple(sorted(name for name in files if name != MARKER)),
+        _relative(rules, project_path),
+    )
 
 
 def _write_at_once(directory: Path, files: dict[str, str]) -> None:

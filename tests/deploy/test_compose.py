@@ -17,6 +17,7 @@ def test_the_compose_file_is_valid_and_locked_down(tmp_path):
     report = deploy_project(plan, tmp_path / "compose", project_path=tmp_path, smoke_row=ROW)
     assert report.lines() == [
         "Wrote compose/ (4 files): compose.yaml, prometheus.yml",
+        "Alerting rules: prometheus/rules.yml",
         "Run: docker compose -f compose/compose.yaml up -d   (or podman-compose)",
     ]
     path = tmp_path / "compose" / "compose.yaml"
@@ -48,4 +49,11 @@ def test_the_compose_file_is_valid_and_locked_down(tmp_path):
     assert mlflow["volumes"] == ["mlflow:/app/mlflow"]
     prometheus = yaml.safe_load((tmp_path / "compose" / "prometheus.yml").read_text())
     assert prometheus["scrape_configs"][0]["static_configs"] == [{"targets": ["serve:8080"]}]
+    # the alerting rules beside the tree, mounted where prometheus.yml loads them
+    assert prometheus["rule_files"] == ["/etc/prometheus/rules.yml"]
+    assert (
+        "../prometheus/rules.yml:/etc/prometheus/rules.yml:ro"
+        in (compose["services"]["prometheus"]["volumes"])
+    )
+    assert (tmp_path / "prometheus" / "rules.yml").is_file()
     assert not (tmp_path / "compose" / "deploy.sh").exists()

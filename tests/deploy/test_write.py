@@ -36,7 +36,9 @@ def test_a_second_run_replaces_the_first_tree(tmp_path):
     only_prod = make_plan(overlays=["production"])
     deploy_project(only_prod, tmp_path / "k8s", project_path=tmp_path, smoke_row=ROW)
     assert sorted(p.name for p in (tmp_path / "k8s" / "overlays").iterdir()) == ["production"]
-    assert [p.name for p in tmp_path.iterdir()] == ["k8s"]  # no staging or old tree left over
+    # no staging or old tree left over; the alerting rules beside the tree
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k8s", "prometheus"]
+    assert [p.name for p in (tmp_path / "prometheus").iterdir()] == ["rules.yml"]
 
 
 def test_images_never_built_are_refused_and_nothing_is_written(tmp_path):
