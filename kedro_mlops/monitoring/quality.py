@@ -9,6 +9,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops import mlflow_run
+from kedro_mlops.frames import is_spark
 from kedro_mlops.monitoring.performance import (
     UNREGISTERED,
     PerformanceResult,
@@ -85,9 +87,12 @@ def run_performance(
             model_name=model_name,
         )
         labels = load_labels(settings.labels)
+        predictions = load(check.current)
+        if is_spark(predictions):  # a Spark project's predictions: its few columns as pandas
+            predictions = predictions.toPandas()
         result = score_predictions(
             check.name,
-            load(check.current),
+            predictions,
             labels if labels is not None else no_labels(target.id_column),
             settings,
             target,
@@ -100,6 +105,36 @@ def run_performance(
     except CheckInputError as exc:
         result = PerformanceResult(name=check.name, status="error", error=str(exc))
     return result, write_outputs(result, directory, html_page=html_page)
+
+
+RUN_NAME = "performance-check"
+
+
+def log_run(experiment: str, result: PerformanceResult, paths: dict[str, Path]) -> str:
+    """The check as an MLflow run of ``experiment``: per version ``quality.<version>.<metric>``
+    (and ``.test``, ``.labelled_share``, ``.labelled_rows``), a verdict tag per version and for
+    the check, the JSON and HTML as artifacts; the run's id."""
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    run = client.create_run(experiment_id, run_name=f"{RUN_NAME} {result.name}")
+    metrics: dict[str, float] = {}
+    tags = {"mlops.monitoring.check": result.name, "quality.verdict": result.status}
+    for quality in result.versions:
+        prefix = f"quality.{quality.version}."
+        values = {name: v for name, v in quality.metrics.items() if v is not None}
+        values.update(labelled_rows=quality.labelled, labelled_share=quality.labelled_share)
+        if quality.baseline is not None:
+            values["test"] = quality.baseline
+        metrics.update({prefix + name: value for name, value in values.items()})
+        tags[f"quality.{quality.version}.verdict"] = quality.status
+    mlflow_run.log_batch(run.info.run_id, metrics=metrics, tags=tags, client=client)
+    for path in paths.values():
+        client.log_artifact(run.info.run_id, str(path), f"quality/{result.name}")
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id
 
 
 def no_labels(id_column: str) -> Any:  # noqa: ANN401 - a DataFrame

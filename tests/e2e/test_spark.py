@@ -157,3 +157,12 @@ def test_package_puts_java_in_the_pipeline_images(venv, spark_project, tmp_path)
     dockerfile = (copy / "dist" / "mlops" / "Dockerfile").read_text()
     assert "openjdk-17-jre-headless" in dockerfile
     assert "pyspark==" in (copy / "dist" / "mlops" / "requirements.txt").read_text()
+
+
+def test_a_performance_check_reads_the_spark_predictions(venv, spark_project):
+    """`kedro mlops monitor --check batch_quality` scores the predictions table a run saved
+    (no labels yet: insufficient labels, exit 0)."""
+    path, _run = spark_project
+    quality = run_offline(venv, "kedro", "mlops", "monitor", "--check", "batch_quality", cwd=path)
+    assert quality.returncode == 0, output_of(quality)[-3000:]
+    assert "performance check 'batch_quality': INSUFFICIENT LABELS (all, 0/3000" in quality.stdout

@@ -10,6 +10,7 @@ runtime can start it.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -52,15 +53,23 @@ def java_problem(environ: dict[str, str] | os._Environ = os.environ) -> str | No
     return None if java and Path(java).is_file() else NO_JAVA
 
 
+def local_defaults(settings: dict[str, Any]) -> None:
+    """Settings for whatever starts the local JVM first (a pipeline's session, or a dataset
+    loaded by `kedro mlops monitor`): ``spark.yml`` as spark-submit options; Spark talks to
+    itself on the loopback interface (no warning about the host name, and it works with no
+    network at all); its Python workers are this Python (the project's environment, even when
+    `kedro` was not started from an activated one). Values already set are kept."""
+    options = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in settings.items())
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f"{options} pyspark-shell")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
 def local_session(settings: dict[str, Any]) -> Any:
     """The local session with ``settings`` (``spark.yml``); any existing one is returned as is."""
     from pyspark.sql import SparkSession  # noqa: PLC0415 - Java starts here
 
-    # one machine: Spark talks to itself on the loopback interface (no warning about the host
-    # name, and it works with no network at all); its Python workers are this Python (the
-    # project's environment, even when `kedro` was not started from an activated one)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    local_defaults(settings)
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, str(value))
@@ -68,8 +77,9 @@ def local_session(settings: dict[str, Any]) -> Any:
 
 
 class SparkHooks:
-    """Reads ``spark.yml`` when the context is made; checks Java and starts the local session
-    when a pipeline runs (``kedro mlops serve`` and other commands start no JVM)."""
+    """Reads ``spark.yml`` when the context is made (a JVM started later uses it); checks Java
+    and starts the local session when a pipeline runs (`kedro mlops serve` and the other
+    commands start no JVM)."""
 
     def __init__(self) -> None:
         self.settings: dict[str, Any] = {}
@@ -77,6 +87,8 @@ class SparkHooks:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         self.settings = dict(context.config_loader["spark"])
+        if not remote():
+            local_defaults(self.settings)
 
     @hook_impl
     def before_pipeline_run(self) -> None:
