@@ -11,7 +11,7 @@ from kedro_mlops.cli.group import ENV_OPTION, echo_lines, mlops, split
 from kedro_mlops.cli.project import load
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.errors import EXIT_DRIFT
-from kedro_mlops.hooks.project import model_name, project_config
+from kedro_mlops.hooks.project import experiment_name, model_name, project_config
 
 if TYPE_CHECKING:
     from kedro.framework.startup import ProjectMetadata
@@ -94,7 +94,11 @@ def monitor(  # noqa: PLR0917 - click passes every option
     outputs = {"output": output, "no_html": no_html, "fail_on_drift": fail_on_drift}
     if check_name:
         report = monitoring.monitor_named(
-            lambda: load(metadata, env), check_name, model_name=model_name, **outputs
+            lambda: load(metadata, env),
+            check_name,
+            model_name=model_name,
+            experiment=experiment_name,
+            **outputs,
         )
     else:
         report = monitoring.monitor_files(

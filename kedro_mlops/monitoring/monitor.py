@@ -17,7 +17,7 @@ from kedro_mlops.monitoring.drift import Methods
 from kedro_mlops.monitoring.files import read_table
 from kedro_mlops.monitoring.performance import DEGRADED, PerformanceResult
 from kedro_mlops.monitoring.plan import check_datasets
-from kedro_mlops.monitoring.quality import run_performance
+from kedro_mlops.monitoring.quality import log_run, run_performance
 from kedro_mlops.monitoring.report import HtmlInputs
 from kedro_mlops.monitoring.runner import run_configured
 
@@ -38,9 +38,11 @@ def run_named(
     output: Path | None,
     html: bool,
     model_name: str = "",
+    experiment: str = "",
 ) -> tuple[CheckResult | PerformanceResult, dict[str, Path], str]:
     """Run check ``name`` of ``mlops.yml`` on its catalog datasets as they are on disk now
-    (``model_name``: the registered model, for a performance check's versions)."""
+    (``model_name``: the registered model, for a performance check's versions; a performance
+    check is recorded as a run of ``experiment`` when one is named)."""
     monitoring = config.monitoring
     checks = {check.name: check for check in monitoring.checks}
     if name not in checks:
@@ -61,6 +63,8 @@ def run_named(
             directory=output or context.project_path / monitoring.output_dir / name / stamp,
             html_page=html,
         )
+        if experiment and result.status != "error":
+            log_run(experiment, result, paths)
         return result, paths, check.on_drift
     frames = {
         role: load_dataset(catalog, dataset) for role, dataset in check_datasets(check).items()
@@ -225,9 +229,11 @@ def monitor_named(
     no_html: bool = False,
     fail_on_drift: bool = False,
     model_name: Callable[[KedroContext, MlopsConfig], str] | None = None,
+    experiment: Callable[[KedroContext], str] | None = None,
 ) -> MonitorReport:
     """Run check ``name`` of ``mlops.yml`` (the project read by ``load``) on its datasets now;
-    ``model_name`` gives the project's registered model (performance checks).
+    ``model_name`` gives the project's registered model and ``experiment`` its MLflow
+    experiment (performance checks, recorded as a run there).
 
     Raises:
         MonitorError: when the check cannot run.
@@ -242,6 +248,7 @@ def monitor_named(
         output=output,
         html=html,
         model_name=model_name(context, config) if model_name else "",
+        experiment=experiment(context) if experiment else "",
     )
     record(Path(context.project_path) / config.monitoring.history, result, config.monitoring)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")

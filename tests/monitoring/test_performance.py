@@ -221,3 +221,24 @@ def test_ids_join_however_the_files_typed_them():
     assert list(first) == ["1", "2", ""] and list(second) == ["2", "x", "1"]
     first, second = id_keys(pd.Series([3.0, 4.0]), pd.Series([4, 3]))
     assert first.dtype == second.dtype == "int64"
+
+
+def test_a_performance_check_is_recorded_as_an_mlflow_run(tmp_path, monkeypatch):
+    import mlflow  # noqa: PLC0415
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    bad = served(300, "2", good=False, seed=9)
+    check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
+    load = _project(tmp_path, Catalog(served_traffic=bad, ground_truth=labels_of(bad)), [check])
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    monitor_named(load, "quality", experiment=lambda _context: "churn")
+    client = mlflow.MlflowClient()
+    (run,) = client.search_runs([client.get_experiment_by_name("churn").experiment_id])
+    assert run.info.run_name == "performance-check quality"
+    assert run.data.tags["quality.verdict"] == "degraded"
+    assert run.data.tags["quality.churn/2.verdict"] == "degraded"
+    assert run.data.metrics["quality.churn/2.test"] == 0.95
+    assert run.data.metrics["quality.churn/2.labelled_share"] == 1.0
+    assert {"quality.churn/2.roc_auc", "quality.churn/2.brier"} <= set(run.data.metrics)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "quality/quality")}
+    assert artifacts == {"quality/quality/summary.json", "quality/quality/report.html"}
