@@ -20,6 +20,7 @@ import pytest
 
 from benchmarks.serving import load, stop, wait_ready
 from tests.conftest import free_port
+from tests.deploy.conftest import REQUIRE_TOOLS
 from tests.e2e.test_serve import MODEL, ROW_TYPES, short_error
 
 CUSTOMERS = Path("data/01_raw/customers.csv")  # the training file: it has the labels
@@ -250,3 +251,76 @@ def test_a_better_challenger_is_promoted_under_load(venv, trial, server):
     metrics = httpx.get(server + "/metrics").text
     assert 'kedro_mlops_model_rows_total{model_version="2"}' in metrics
     assert 'kedro_mlops_scoring_duration_seconds_count{model_version="1"}' in metrics
+
+
+@pytest.fixture
+def prometheus_bin() -> str:
+    found = shutil.which("prometheus")
+    if found is None:
+        if REQUIRE_TOOLS:
+            pytest.fail("KEDRO_MLOPS_REQUIRE_CI_TOOLS=1 but prometheus is not installed")
+        pytest.skip("prometheus is not installed (Debian: apt-get install prometheus)")
+    return found
+
+
+def test_prometheus_scrapes_the_server_with_the_generated_rules(
+    venv, trial, server, prometheus_bin, tmp_path
+):
+    """A real Prometheus scrapes the running `kedro mlops serve` with the alerting rules
+    `kedro mlops deploy` wrote; a metric comes back by version through its HTTP API."""
+    venv.ok("kedro", "mlops", "deploy", cwd=trial)
+    rules = trial / "deploy" / "prometheus" / "rules.yml"
+    port = free_port()
+    target = server.removeprefix("http://")
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(rules)],
+        "scrape_configs": [
+            {"job_name": "bar-demo-serve", "static_configs": [{"targets": [target]}]}
+        ],
+    }
+    (tmp_path / "prometheus.yml").write_text(json.dumps(config))
+    process = subprocess.Popen(
+        [prometheus_bin, f"--config.file={tmp_path / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/-/ready", process, timeout=60)
+        sent = load(
+            server + "/predict", bodies(customers(trial, 0, 50), 5), concurrency=2, requests=10
+        )
+        assert sent.statuses == {200: 10}
+
+        def shares() -> list:
+            query = {"query": "kedro_mlops_prediction_share"}
+            return httpx.get(api + "/query", params=query, timeout=10).json()["data"]["result"]
+
+        wait_for(lambda: len(shares()) > 0, "Prometheus has scraped the class shares", 60)
+        versions = {result["metric"]["model_version"] for result in shares()}
+        assert "1" in versions  # the champion, promoted by the test before
+        groups = httpx.get(api + "/rules", timeout=10).json()["data"]["groups"]
+        loaded = {rule["name"]: rule["health"] for group in groups for rule in group["rules"]}
+        assert set(loaded) == {
+            "KedroMlopsHighErrorRate",
+            "KedroMlopsHighLatency",
+            "KedroMlopsPredictionShareShift",
+            "KedroMlopsNoTraffic",
+        }
+        wait_for(
+            lambda: (
+                {
+                    rule["health"]
+                    for group in httpx.get(api + "/rules", timeout=10).json()["data"]["groups"]
+                    for rule in group["rules"]
+                }
+                == {"ok"}
+            ),
+            "every rule evaluated without error",
+            30,
+        )
+    finally:
+        stop(process)
