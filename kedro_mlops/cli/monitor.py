@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 
 @mlops.command()
-@click.option("--check", "check_name", help="Run this check of mlops.yml on catalog datasets.")
+@click.option(
+    "--check",
+    "check_names",
+    multiple=True,
+    help="Run this check of mlops.yml on catalog datasets (repeatable: each in turn).",
+)
 @click.option("--reference", type=click.Path(path_type=Path), help="Reference CSV/Parquet file.")
 @click.option("--current", type=click.Path(path_type=Path), help="Current CSV/Parquet file.")
 @click.option("--columns", multiple=True, help="Columns to test (comma-separated; default: all).")
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def monitor(  # noqa: PLR0917 - click passes every option
     metadata: ProjectMetadata,
-    check_name: str | None,
+    check_names: tuple[str, ...],
     reference: Path | None,
     current: Path | None,
     columns: tuple[str, ...],
@@ -67,53 +72,77 @@ def monitor(  # noqa: PLR0917 - click passes every option
     fail_on_drift: bool,
     env: str | None,
 ) -> None:
-    """Run a check now: a configured one (--check) or two files (--reference/--current);
+    """Run checks now: configured ones (--check, repeatable) or two files (--reference/--current);
     or show the monitoring history: --history (a timeline), --dashboard (an HTML page).
 
     Exit codes: 0 no drift (performance: ok or insufficient_labels), 1 drift or degraded with
-    on_drift: fail or --fail-on-alert (--fail-on-drift), 2 error.
+    on_drift: fail or --fail-on-alert (--fail-on-drift), 2 error (any check: after all ran).
     """
     from kedro_mlops.monitoring import monitor as monitoring  # noqa: PLC0415
 
     project_path = Path(metadata.project_path)
     if show_history or dashboard:
-        if reference or current:
-            raise click.UsageError("--history and --dashboard read the history: no files")
-        config = lambda: project_config(project_path, env)  # noqa: E731
-        if show_history:
-            echo_lines(monitoring.show_history(config, project_path, check=check_name, since=since))
-        if dashboard:
-            click.echo(str(monitoring.write_dashboard(config, project_path, check=check_name)))
+        if reference or current or len(check_names) > 1:
+            raise click.UsageError(
+                "--history and --dashboard read the history: one --check, no files"
+            )
+        _history(project_path, env, check_names, since=since, timeline=show_history, page=dashboard)
         return
     if since:
         raise click.UsageError("--since goes with --history")
-    if bool(check_name) == bool(reference or current):
+    if bool(check_names) == bool(reference or current):
         raise click.UsageError("give either --check NAME or both --reference and --current")
-    if not check_name and not (reference and current):
+    if not check_names and not (reference and current):
         raise click.UsageError("--reference and --current go together")
+    if output and len(check_names) > 1:
+        raise click.UsageError("--output takes one --check")
     outputs = {"output": output, "no_html": no_html, "fail_on_drift": fail_on_drift}
-    if check_name:
-        report = monitoring.monitor_named(
+    if check_names:
+        reports = monitoring.monitor_checks(
             lambda: load(metadata, env),
-            check_name,
+            list(check_names),
             model_name=model_name,
             experiment=experiment_name,
             **outputs,
         )
     else:
-        report = monitoring.monitor_files(
-            lambda: project_config(project_path, env),
-            project_path,
-            reference,  # type: ignore[arg-type]
-            current,  # type: ignore[arg-type]
-            name=name,
-            columns=split(columns),
-            categorical=split(categorical),
-            drift_share=drift_share,
-            max_rows=max_rows,
-            **outputs,
-        )
-    echo_lines(report.lines())
-    report.raise_for_error()
-    if report.failed:
+        reports = [
+            monitoring.monitor_files(
+                lambda: project_config(project_path, env),
+                project_path,
+                reference,  # type: ignore[arg-type]
+                current,  # type: ignore[arg-type]
+                name=name,
+                columns=split(columns),
+                categorical=split(categorical),
+                drift_share=drift_share,
+                max_rows=max_rows,
+                **outputs,
+            )
+        ]
+    for report in reports:
+        echo_lines(report.lines())
+    for report in reports:
+        report.raise_for_error()
+    if any(report.failed for report in reports):
         raise click.exceptions.Exit(EXIT_DRIFT)
+
+
+def _history(
+    project_path: Path,
+    env: str | None,
+    checks: tuple[str, ...],
+    *,
+    since: str | None,
+    timeline: bool,
+    page: bool,
+) -> None:
+    """--history (the timeline) and --dashboard (the page's path)."""
+    from kedro_mlops.monitoring import monitor as monitoring  # noqa: PLC0415
+
+    config = lambda: project_config(project_path, env)  # noqa: E731
+    check = checks[0] if checks else None
+    if timeline:
+        echo_lines(monitoring.show_history(config, project_path, check=check, since=since))
+    if page:
+        click.echo(str(monitoring.write_dashboard(config, project_path, check=check)))

@@ -89,12 +89,20 @@ class ExportResources(Section):
 
 
 class ContinuousTrainingConfig(Section):
-    """``<project>_ct``: the drift check on the latest scored data; retraining on drift."""
+    """``<project>_ct``: the drift check (and performance checks) on the latest scored data;
+    retraining on drift or degradation."""
 
     enabled: bool = Field(True, description="Write the continuous-training definition.")
-    check: str | None = Field(None, description="A name of monitoring.checks; null: the first one.")
+    check: str | None = Field(
+        None, description="A name of monitoring.checks; null: the first drift check."
+    )
     schedule: str | None = Field(
         "@daily", description="Cron (5 fields) or a preset such as @daily; null: on demand."
+    )
+    quality_checks: list[str] = Field(
+        default_factory=list,
+        description="Performance checks run with it: retraining on drift or degradation "
+        "(insufficient_labels never retrains), e.g. [batch_quality].",
     )
 
     @field_validator("schedule")

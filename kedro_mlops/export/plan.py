@@ -72,7 +72,8 @@ class Training:
 
 @dataclass(frozen=True)
 class ContinuousTraining:
-    """``<project>_ct``: the drift check, then (on drift) the pipelines the scoring depends on."""
+    """``<project>_ct``: the drift check (and performance checks), then (on drift or
+    degradation) the pipelines the scoring depends on."""
 
     dag_id: str
     name: str
@@ -80,6 +81,7 @@ class ContinuousTraining:
     check: str
     monitor: Step
     retrain: tuple[Step, ...]
+    quality: tuple[str, ...] = ()  # performance checks run with it (retrain on degradation too)
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,11 @@ def pipeline_command(package: str, pipeline: str) -> tuple[str, ...]:
     return ("python", "-m", package, "--pipelines", pipeline)
 
 
-def monitor_command(check: str) -> tuple[str, ...]:
-    """The drift check inside an image: exit 0 no drift, 1 drift, 2 error."""
-    return ("kedro", "mlops", "monitor", "--check", check, "--fail-on-drift")
+def monitor_command(check: str, *quality: str) -> tuple[str, ...]:
+    """The drift check (and performance checks) inside an image: exit 0 no drift and no
+    degradation, 1 drift or degradation, 2 error (``--fail-on-drift`` covers both)."""
+    checks = (part for name in (check, *quality) for part in ("--check", name))
+    return ("kedro", "mlops", "monitor", *checks, "--fail-on-drift")
 
 
 def plan_export(
@@ -286,7 +290,14 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
         )
     if not checks:
         return None, "monitoring.checks in mlops.yml is empty: there is no drift check to run"
-    check = checks[config.ct.check or monitoring.checks[0].name]
+    drift = [c.name for c in monitoring.checks if c.kind == "drift"] or [monitoring.checks[0].name]
+    check = checks[config.ct.check or drift[0]]
+    unknown = [name for name in config.ct.quality_checks if name not in checks]
+    if unknown:
+        raise ExportError(
+            f"export.ct.quality_checks names {', '.join(map(repr, unknown))}, not a check of "
+            f"monitoring.checks in mlops.yml (configured: {', '.join(checks)})."
+        )
     scorer = producer_of(pipelines, check.current)
     if scorer is None:
         raise ExportError(
@@ -305,7 +316,7 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
         name=k8s_name(slug, "drift-check"),
         image=images[scorer],
         pipeline=None,
-        command=monitor_command(check.name),
+        command=monitor_command(check.name, *config.ct.quality_checks),
     )
     retrain = tuple(step(name, needed) for name in order if name in needed)
     return (
@@ -314,6 +325,7 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
             name=f"{slug}-ct",
             schedule=config.ct.schedule,
             check=check.name,
+            quality=tuple(config.ct.quality_checks),
             monitor=monitor,
             retrain=retrain,
         ),

@@ -180,7 +180,7 @@ class MonitorReport:
 
     def lines(self) -> list[str]:
         """The check's line, then the columns it could not test."""
-        lines = [self.result.summary(str(self.location))]
+        lines = [self.result.summary(str(self.location) if self.location.parts else "")]
         lines += [f"  not tested: {col}: {why}" for col, why in self.result.skipped.items()]
         return lines
 
@@ -193,9 +193,10 @@ class MonitorReport:
         """Raises ``MonitorError`` when the check could not run."""
         if self.result.status == "error":
             kind = "performance" if isinstance(self.result, PerformanceResult) else "drift"
-            raise MonitorError(
-                f"{kind} check {self.result.name!r} could not run: {self.result.error}"
-            )
+            error = self.result.error or ""
+            if error.startswith(("drift check", "performance check")):
+                raise MonitorError(error)  # already says which check
+            raise MonitorError(f"{kind} check {self.result.name!r} could not run: {error}")
 
 
 def _as_monitor_error(function: Callable[..., MonitorReport]) -> Callable[..., MonitorReport]:
@@ -252,6 +253,24 @@ def monitor_named(
     )
     record(Path(context.project_path) / config.monitoring.history, result, config.monitoring)
     return MonitorReport(result, paths["summary"].parent, fail_on_drift or policy == "fail")
+
+
+def monitor_checks(
+    load: Callable[[], tuple[KedroContext, MlopsConfig]],
+    names: list[str],
+    **options: Any,  # noqa: ANN401 - monitor_named's keywords
+) -> list[MonitorReport]:
+    """Run each check of ``names`` (the project read once), in order; a check that cannot run
+    gives an ``error`` report (``raise_for_error``) and the others still run."""
+    loaded = functools.cache(load)
+    reports = []
+    for name in names:
+        try:
+            reports.append(monitor_named(loaded, name, **options))
+        except MonitorError as exc:
+            failed = CheckResult(name=name, status="error", error=exc.message)
+            reports.append(MonitorReport(failed, Path(), fail_on_drift=False))
+    return reports
 
 
 @_as_monitor_error

@@ -283,19 +283,34 @@ class Rollout:
     def challenger_names(self) -> list[str]:
         return [CHALLENGER_PREFIX + name for name in PER_ROW]
 
-    def model_columns(self, output: pd.DataFrame, prefix: str, batch: _Batch) -> pd.DataFrame:
+    def model_columns(
+        self,
+        output: pd.DataFrame,
+        prefix: str,
+        batches: _Batch | list[_Batch],
+        sizes: list[int] | None = None,
+    ) -> pd.DataFrame:
         """One version's log columns for its ``output`` rows: its version, predicted class,
-        score, and the time and size of the batch they were scored in."""
+        score, and the time and size of the batch each row was scored in (``output`` may hold
+        several batches, of ``sizes`` rows each, in order)."""
+        import numpy as np  # noqa: PLC0415
         import pandas as pd  # noqa: PLC0415
 
-        score, predicted = self.settings.score_column, batch.prediction_column
+        if isinstance(batches, _Batch):
+            batches, sizes = [batches], [len(output)]
+        first = batches[0]
+        score, predicted = self.settings.score_column, first.prediction_column
+
+        def per_row(values: list[Any]) -> Any:  # noqa: ANN401 - a value or an array
+            return values[0] if len(values) == 1 else np.repeat(values, sizes)
+
         return pd.DataFrame(
             {
-                prefix + VERSION: batch.version,
+                prefix + VERSION: per_row([batch.version for batch in batches]),
                 prefix + PREDICTION: output[predicted] if predicted in output.columns else None,
                 prefix + SCORE: output[score] if score in output.columns else None,
-                prefix + MILLISECONDS: round(batch.seconds * 1000, 3),
-                prefix + BATCH_ROWS: batch.rows,
+                prefix + MILLISECONDS: per_row([round(b.seconds * 1000, 3) for b in batches]),
+                prefix + BATCH_ROWS: per_row([batch.rows for batch in batches]),
             },
             index=output.index,
         )
@@ -306,15 +321,22 @@ class Rollout:
         return pd.DataFrame({ROLLOUT_MODE: self.settings.mode}, index=output.index)
 
     def logged(
-        self, output: pd.DataFrame, batch: _Batch, theirs: pd.DataFrame | None = None
+        self,
+        output: pd.DataFrame,
+        batches: _Batch | list[_Batch],
+        theirs: pd.DataFrame | None = None,
+        sizes: list[int] | None = None,
     ) -> pd.DataFrame:
-        """A new frame: ``output`` with every rollout column (the challenger's from ``theirs``,
-        else empty). ``output`` itself is not changed: the request thread may still read it."""
+        """A new frame: ``output`` (one batch, or several of ``sizes`` rows) with every rollout
+        column (the challenger's from ``theirs``, else empty). ``output`` itself is not changed:
+        the request thread may still read it."""
         import pandas as pd  # noqa: PLC0415
 
         if theirs is None:
             theirs = pd.DataFrame(None, index=output.index, columns=self.challenger_names)
-        mine = self.model_columns(output, CHAMPION_PREFIX, batch)
+        else:
+            theirs = theirs.set_axis(output.index)
+        mine = self.model_columns(output, CHAMPION_PREFIX, batches, sizes)
         return pd.concat([output, self._mode_frame(output), mine, theirs], axis=1)
 
     def challenger_scores(

@@ -77,12 +77,14 @@ class ShadowWorker:
                 self._score([item for item in items if item is not None])
 
     def _score(self, items: list[_Item]) -> None:
-        """Score the gathered batches in one call; log each with both versions' columns (new
-        frames: the answered outputs are shared with the request threads)."""
+        """Score the gathered batches in one call and log them as one frame with both
+        versions' columns (new frames: the answered outputs are shared with the request
+        threads); served rows are stamped when logged, within ``wait_s`` of their answer."""
         import pandas as pd  # noqa: PLC0415
 
         rollout = self._rollout
         rows = pd.concat([frame for frame, _, _ in items], ignore_index=True)
+        outputs = pd.concat([output for _, output, _ in items], ignore_index=True)
         with self._lock:
             self._pending -= len(rows)
         challenger = rollout.slot.model
@@ -94,10 +96,6 @@ class ShadowWorker:
                 theirs = scored[rollout.challenger_names]
         except Exception:  # never lose the rows: logged without the challenger's answer
             logger.exception("kedro-mlops: the shadow challenger could not score a batch")
-        start = 0
-        for frame, output, batch in items:
-            part = None
-            if theirs is not None:
-                part = theirs.iloc[start : start + len(frame)].set_axis(output.index)
-            start += len(frame)
-            rollout.shadow_scored(frame, rollout.logged(output, batch, part))
+        batches = [batch for _, _, batch in items]
+        sizes = [len(frame) for frame, _, _ in items]
+        rollout.shadow_scored(rows, rollout.logged(outputs, batches, theirs, sizes))

@@ -33,7 +33,7 @@ from kedro_mlops.errors import ConfigError
          "or 'kubernetes'"),
         ({"environment": {"1X": "a"}}, "'1X' is not an environment variable name"),
         ({"ct": {"every": 3}}, "unknown key 'export.ct.every' (expected one of: enabled, check, "
-         "schedule)"),
+         "schedule, quality_checks)"),
     ],
 )  # fmt: skip
 def test_bad_values_are_named(export, expected):

@@ -250,3 +250,31 @@ def test_user_templates(tmp_path):
     mine.write_text("{{ dag_idd }}")
     with pytest.raises(ExportError, match=r"'dag_idd' is undefined. Known variables: ct, ct_note"):
         render(plan(), mine)
+
+
+def test_continuous_training_retrains_on_drift_or_degradation():
+    quality = {"name": "batch_quality", "kind": "performance", "current": "predictions"}
+    result = plan({"ct": {"quality_checks": ["batch_quality"]}}, [quality, CHECK])
+    assert result.ct.check == "production_batch"  # the first drift check
+    assert result.ct.quality == ("batch_quality",)
+    assert result.ct.monitor.command == (
+        "kedro", "mlops", "monitor", "--check", "production_batch", "--check", "batch_quality",
+        "--fail-on-drift",
+    )  # fmt: skip
+    with pytest.raises(ExportError, match=r"export.ct.quality_checks names 'nope', not a check"):
+        plan({"ct": {"quality_checks": ["nope"]}}, [CHECK])
+
+
+@pytest.mark.parametrize("template", ["airflow_dag.py.j2", "kubeflow_pipeline.py.j2"])
+def test_the_definitions_say_they_retrain_on_degradation_too(template):
+    quality = {"name": "batch_quality", "kind": "performance", "current": "predictions"}
+    export = {"target": "kubeflow" if "kubeflow" in template else "airflow"}
+    export["ct"] = {"quality_checks": ["batch_quality"]}
+    source = render(plan(export, [CHECK, quality]), TEMPLATES / template)
+    ast.parse(source)
+    assert "retrain when check production_batch finds drift or batch_quality finds degradation" in (
+        source
+    )
+    assert "'--check', 'batch_quality'" in source or '"--check", "batch_quality"' in source
+    plain = render(plan({"target": export["target"]}), TEMPLATES / template)
+    assert "degradation" not in plain

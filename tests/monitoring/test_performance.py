@@ -15,7 +15,7 @@ from sklearn import metrics as sk
 from kedro_mlops import metrics
 from kedro_mlops.config import MlopsConfig, parse_config
 from kedro_mlops.errors import ConfigError
-from kedro_mlops.monitoring.monitor import MonitorError, monitor_named
+from kedro_mlops.monitoring.monitor import MonitorError, monitor_checks, monitor_named
 from kedro_mlops.monitoring.performance import Target, id_keys, score_predictions
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -242,3 +242,20 @@ def test_a_performance_check_is_recorded_as_an_mlflow_run(tmp_path, monkeypatch)
     assert {"quality.churn/2.roc_auc", "quality.churn/2.brier"} <= set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "quality/quality")}
     assert artifacts == {"quality/quality/summary.json", "quality/quality/report.html"}
+
+
+def test_several_checks_run_in_turn_and_one_that_cannot_run_does_not_stop_the_others(
+    tmp_path, monkeypatch
+):
+    bad = served(300, "2", good=False, seed=10)
+    check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
+    load = _project(tmp_path, Catalog(served_traffic=bad, ground_truth=labels_of(bad)), [check])
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    nope, quality = monitor_checks(load, ["nope", "quality"], fail_on_drift=True)
+    assert quality.failed and quality.result.status == "degraded"
+    assert nope.lines() == [
+        "drift check 'nope': ERROR no check 'nope' in monitoring.checks of mlops.yml; "
+        "configured: ['quality']"
+    ]
+    with pytest.raises(MonitorError, match=r"'nope' could not run: no check 'nope' in monitoring"):
+        nope.raise_for_error()
