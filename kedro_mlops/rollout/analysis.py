@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kedro_mlops import metrics
 from kedro_mlops.config.rollout import (
     BATCH_ROWS,
     CHALLENGER_PREFIX,
@@ -38,8 +39,8 @@ PROMOTE, HOLD, ROLLBACK = "promote", "hold", "rollback"
 PSI_BINS = 10
 MIN_BATCHES = 20  # batches of each version in a size bucket before their p99s are compared
 # metrics of the positive-class score; the others are of the predicted class
-SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
-CLASS_METRICS = ("accuracy", "f1", "precision", "recall")
+SCORE_METRICS = metrics.SCORE_METRICS
+CLASS_METRICS = tuple(name for name in metrics.CLASS_METRICS if name != "positive_rate")
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,9 @@ def compute(
 def live_metric(
     metric: str, truth: object, rows: pd.DataFrame, prefix: str, positive_class: str
 ) -> tuple[float | None, str]:
-    """The gate ``metric`` of one version on labelled rows, or ``None`` and why not."""
+    """The gate ``metric`` of one version on labelled rows, or ``None`` and why not (the
+    metrics of :mod:`kedro_mlops.metrics`)."""
     import numpy as np  # noqa: PLC0415
-    from sklearn import metrics  # noqa: PLC0415
 
     y_true = np.asarray(truth, dtype=int)
     if metric in SCORE_METRICS:
@@ -164,22 +165,10 @@ def live_metric(
             return None, "no score logged"
         if metric in ("roc_auc", "average_precision") and len(set(y_true)) < 2:  # noqa: PLR2004
             return None, f"{metric} needs both classes among the labels"
-        function = {
-            "roc_auc": metrics.roc_auc_score,
-            "average_precision": metrics.average_precision_score,
-            "log_loss": lambda t, s: metrics.log_loss(t, s, labels=[0, 1]),
-            "brier": metrics.brier_score_loss,
-        }[metric]
-        return float(function(y_true, score)), ""
+        return float(metrics.metric(metric, y_true, score, None)), ""
     if metric in CLASS_METRICS:
-        y_pred = (rows[prefix + PREDICTION].astype(str) == str(positive_class)).astype(int)
-        function = {
-            "accuracy": metrics.accuracy_score,
-            "f1": lambda t, p: metrics.f1_score(t, p, zero_division=0),
-            "precision": lambda t, p: metrics.precision_score(t, p, zero_division=0),
-            "recall": lambda t, p: metrics.recall_score(t, p, zero_division=0),
-        }[metric]
-        return float(function(y_true, y_pred.to_numpy())), ""
+        y_pred = (rows[prefix + PREDICTION].astype(str) == str(positive_class)).to_numpy(int)
+        return float(metrics.metric(metric, y_true, None, y_pred)), ""
     known = ", ".join((*SCORE_METRICS, *CLASS_METRICS))
     return None, f"the gate metric {metric!r} has no live counterpart (known: {known})"
 
