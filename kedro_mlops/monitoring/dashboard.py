@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kedro_mlops.monitoring.history import Entry
 
 WIDTH, HEIGHT, PAD = 640, 180, 36
+TOP_SERIES = 3  # the most often drifted columns drawn over time
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 esc = html.escape
 
@@ -104,12 +105,28 @@ def _drift_section(name: str, entries: list[Entry], span: tuple[float, float]) -
         span=span,
         percent=True,
     )
+    top = [column for column, _ in drifted.most_common(TOP_SERIES)]
+    scores = {
+        f"score:{name}:{column}": [
+            (_time(e), float(e.figures["columns"][column]["score"]))
+            for e in entries
+            if column in (e.figures.get("columns") or {})
+        ]
+        for column in top
+    }
+    columns = (
+        _chart(f"drift scores of {name}", scores, kind="columns", span=span)
+        if top
+        else "<p>no column drifted yet</p>"
+    )
     return (
         f'<section class="check" data-check="{esc(name)}" data-kind="drift">'
         f"<h2>drift check {esc(name)}: {esc(latest.status)}</h2>"
         f"<p>{len(entries)} runs; the latest {esc(latest.at)}.</p>{chart}"
         "<h3>columns that drifted most often</h3><table><tr><th>column</th><th>runs drifted"
-        f"</th><th>share</th></tr>{rows or '<tr><td colspan=3>none</td></tr>'}</table></section>"
+        f"</th><th>share</th></tr>{rows or '<tr><td colspan=3>none</td></tr>'}</table>"
+        "<h3>their drift scores over time (each column's own test: see summary.json for its "
+        f"method and threshold)</h3>{columns}</section>"
     )
 
 

@@ -163,6 +163,7 @@ def test_the_dashboard_draws_drift_quality_and_coverage(tmp_path):
     assert 'data-series="quality:served_quality:churn/2" data-points="3"' in html
     assert 'data-series="coverage:served_quality:churn/2"' in html
     assert 'data-series="test:served_quality:churn/2"' in html
+    assert 'data-series="score:production_batch:age" data-points="3"' in html
     assert "http" not in html.replace("http-equiv", "")  # nothing fetched
 
 
@@ -237,7 +238,8 @@ def test_the_dashboard_in_headless_chromium(tmp_path):
     assert ("drift_share:production_batch", "20") in series
     assert ("quality:served_quality:churn/2", "20") in series
     assert ("coverage:served_quality:churn/2", "20") in series
-    assert dom.count("<polyline") == 3
+    assert ("score:production_batch:age", "20") in series
+    assert dom.count("<polyline") == 4
     shot = tmp_path / "dashboard.png"
     subprocess.run(
         [*flags, f"--screenshot={shot}", "--window-size=800,1400", dashboard.as_uri()],
