@@ -99,6 +99,7 @@ docs-images: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
 	$(BIN)/python benchmarks/drift.py
+	$(BIN)/python benchmarks/performance.py
 	$(BIN)/python benchmarks/serving.py
 
 benchmark-image: $(STAMP)
