@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SWITCH_INTERVAL_S = 0.001
+
 
 class ShadowWorker:
     """Scores queued batches with the challenger on its own thread, gathered over ``wait_s``."""
@@ -34,6 +37,12 @@ class ShadowWorker:
         self.skipped = 0  # rows logged without the challenger's answer (queue full)
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="kedro-mlops-shadow", daemon=True)
+        # a thread that scores holds the interpreter lock for up to the switch interval each time
+        # the event loop's thread wants it back (after every socket read or write): 5 ms by
+        # default, which a request pays many times over. 1 ms keeps the shadow's work from
+        # lengthening the champion's answers.
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._thread.start()
 
     def put(self, rows: pd.DataFrame, output: pd.DataFrame, batch: Any) -> None:  # noqa: ANN401 - a rollout _Batch
