@@ -36,13 +36,18 @@ from kedro_mlops.config.rollout import (
     VERSION,
     rollout_columns,
 )
+from kedro_mlops.serving.challenger import (
+    canary_mask,
+    challenger_thread,
+    quiet_node_errors,
+    score_safely,
+)
 from kedro_mlops.serving.schema import ROW_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
 
-    import numpy as np
     import pandas as pd
 
     from kedro_mlops.serving.metrics import Metrics
@@ -51,7 +56,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0  # a failing challenger is logged at most this often
-CANARY_BUCKETS = 10_000  # the id hash's buckets: fractions to 1e-4
 PER_ROW = (VERSION, PREDICTION, SCORE, MILLISECONDS, BATCH_ROWS, ERROR)  # the challenger's columns
 LOG_ONLY = tuple(column for column in rollout_columns() if column != ANSWERED_BY)
 
@@ -96,66 +100,6 @@ class ChallengerSlot:
             listener(old, model)
 
 
-def canary_mask(
-    frame: pd.DataFrame,
-    id_column: str | None,
-    fraction: float,
-    seed: int,
-    rng: Any,  # noqa: ANN401 - a numpy Generator
-) -> np.ndarray:
-    """Which rows the challenger answers: ``hash(id) < fraction`` (sticky: the same id, the same
-    answer, in every process and after restarts), else a seeded random draw per row."""
-    import numpy as np  # noqa: PLC0415
-    import pandas as pd  # noqa: PLC0415
-
-    if id_column and id_column in frame.columns:
-        key = f"{seed:016d}"[-16:]
-        hashes = pd.util.hash_pandas_object(
-            frame[id_column].astype(str), index=False, hash_key=key
-        ).to_numpy()
-        return (hashes % CANARY_BUCKETS) < round(fraction * CANARY_BUCKETS)
-    return np.asarray(rng.random(len(frame)) < fraction)
-
-
-_challenger_thread = threading.local()  # .scoring: this thread scores the challenger now
-
-
-class _QuietChallenger(logging.Filter):
-    """Drops the node errors Kedro logs while the challenger scores: its failures are counted
-    and summarised (at most once a minute), not logged row by row."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_challenger_thread, "scoring", False)
-
-
-def _quiet_node_errors() -> None:
-    node_logger = logging.getLogger("kedro.pipeline.node")
-    if not any(isinstance(f, _QuietChallenger) for f in node_logger.filters):
-        node_logger.addFilter(_QuietChallenger())
-
-
-def score_safely(model: ServingModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """``model``'s output for ``frame`` and, per row, the error it raised ("" when none): when
-    the whole frame fails, each row is scored alone, so one bad row fails only itself."""
-    import pandas as pd  # noqa: PLC0415
-
-    try:
-        return model.score(frame), [""] * len(frame)
-    except Exception as exc:
-        if len(frame) == 1:
-            return pd.DataFrame(index=range(1)), [_brief(exc)]
-    parts, errors = [], []
-    for position in range(len(frame)):
-        output, (error,) = score_safely(model, frame.iloc[[position]].reset_index(drop=True))
-        parts.append(output)
-        errors.append(error)
-    return pd.concat(parts, ignore_index=True), errors
-
-
-def _brief(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200]
-
-
 class Rollout:
     """Scores a batch with the champion and, by ``settings.mode``, the challenger; records both
     in the metrics and hands the rows to ``log`` (the inference log), in shadow mode once the
@@ -182,7 +126,7 @@ class Rollout:
         self._rng = np.random.default_rng(settings.seed)
         self._next_error_log = 0.0
         self._local = threading.local()  # .batch: the facts of the batch just scored
-        _quiet_node_errors()
+        quiet_node_errors()
         self._shadow = None
         if settings.mode == "shadow":
             from kedro_mlops.serving.shadow import ShadowWorker  # noqa: PLC0415
@@ -347,11 +291,11 @@ class Rollout:
         import pandas as pd  # noqa: PLC0415
 
         started = time.perf_counter()
-        _challenger_thread.scoring = True
+        challenger_thread.scoring = True
         try:
             output, errors = score_safely(challenger, frame)
         finally:
-            _challenger_thread.scoring = False
+            challenger_thread.scoring = False
         seconds = time.perf_counter() - started
         self._timed(challenger, seconds, len(frame))
         failed = [error for error in errors if error]

@@ -20,7 +20,8 @@ from kedro_mlops.config.rollout import (
     rollout_columns,
 )
 from kedro_mlops.serving.app import Limits, ModelHolder, create_app
-from kedro_mlops.serving.rollout import ChallengerSlot, RolloutSettings, canary_mask
+from kedro_mlops.serving.challenger import canary_mask
+from kedro_mlops.serving.rollout import ChallengerSlot, RolloutSettings
 from kedro_mlops.serving.traffic import TrafficLog, csv_partitions
 from tests.serving.conftest import rows_of
 from tests.serving.pipeline import FRAGILE_TENURE, serving_model
