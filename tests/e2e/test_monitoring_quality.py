@@ -1,11 +1,13 @@
 """Model quality as a user meets it on the starter: batch predictions scored by the champion,
-labels arriving in data/01_raw/ground_truth, `kedro mlops monitor --check batch_quality`, the
-history, the dashboard."""
+labels arriving in data/01_raw/ground_truth, `kedro mlops monitor --check batch_quality`, a
+webhook alert per state change, the history, the dashboard."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
@@ -13,12 +15,37 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_batch_quality_degraded_insufficient_then_recovered(venv, project, tmp_path):
+@pytest.fixture
+def receiver():
+    """A local webhook receiver: its port and the JSON bodies it was sent."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server.server_address[1], received
+    server.shutdown()
+    server.server_close()
+
+
+def test_batch_quality_degraded_insufficient_then_recovered(venv, project, tmp_path, receiver):
     copy = tmp_path / "quality"
     # with its MLflow store: the registry's champion and its test metrics
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    base = (copy / "conf" / "base" / "mlops.yml").read_text()
+    hook = f"http://127.0.0.1:{receiver[0]}/hook"
     (copy / "conf" / "local" / "mlops.yml").write_text(
-        "serving:\n  model_uri: models:/bar_demo@champion\n"
+        base.replace("  model_uri: null\n", "  model_uri: models:/bar_demo@champion\n", 1).replace(
+            "    webhooks: []\n", f"    webhooks:\n      - url: {hook}\n        format: slack\n", 1
+        )
     )
     venv.ok("kedro", "run", "--pipeline", "serving", cwd=copy, offline=True)
     predictions = pd.read_csv(copy / "data" / "07_model_output" / "predictions.csv")
@@ -34,10 +61,8 @@ def test_batch_quality_degraded_insufficient_then_recovered(venv, project, tmp_p
             {"customer_id": rows["customer_id"], "label": label.map({True: "yes", False: "no"})}
         ).to_csv(labels_dir / f"{name}.csv", index=False)
 
-    def monitor(*args: str):
-        return venv.run(
-            "kedro", "mlops", "monitor", *args, cwd=copy, offline=True
-        )  # fmt: skip
+    def monitor(*args: str):  # with a network: the alerts reach the local receiver
+        return venv.run("kedro", "mlops", "monitor", *args, cwd=copy)
 
     half = predictions.iloc[: len(predictions) // 2]
     deliver("a", half, wrong=True)
@@ -64,6 +89,13 @@ def test_batch_quality_degraded_insufficient_then_recovered(venv, project, tmp_p
     summary = json.loads((directory / "summary.json").read_text())
     assert summary["versions"][0]["labelled_share"] == pytest.approx(0.5, abs=0.01)
     assert (directory / "report.html").exists()
+
+    alerts = [body["text"] for body in receiver[1]]  # one per state change, none repeated
+    assert len(alerts) == 2, alerts
+    assert alerts[0].startswith("kedro-mlops: performance check 'batch_quality' is degraded: ")
+    assert alerts[1].startswith(
+        "kedro-mlops: performance check 'batch_quality' recovered: ok (was degraded): "
+    )
 
     timeline = monitor("--history", "--check", "batch_quality")
     lines = timeline.stdout.strip().splitlines()
