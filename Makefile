@@ -59,10 +59,11 @@ demo: $(STAMP)
 	@cd $(DEMO_PROJECT) && { PATH="$(BIN):$$PATH" $(BIN)/kedro mlops serve --rollout shadow --port $(DEMO_PORT) >serve.log 2>&1 & echo $$! >serve.pid; }
 	@for i in $$(seq 1 150); do curl -sf localhost:$(DEMO_PORT)/ready >/dev/null && break; sleep 0.2; done
 	@cd $(DEMO_PROJECT) && $(BIN)/python -c "import pandas as p; print(p.read_csv('data/01_raw/production_batch.csv').to_json(orient='records'))" >batch.json
-	@echo -n "  POST /predict, 3,000 rows: answered by version " && curl -s localhost:$(DEMO_PORT)/predict \
+	@echo -n "  POST /predict, 3,000 rows, answered by model_version " && curl -s localhost:$(DEMO_PORT)/predict \
 		-H 'Content-Type: application/json' --data-binary @$(DEMO_PROJECT)/batch.json \
-		| $(BIN)/python -c "import json, sys; print(sorted({r['model_version'] for r in json.load(sys.stdin)['predictions']}))"
-	@kill $$(cat $(DEMO_PROJECT)/serve.pid) && sleep 2 && rm -f $(DEMO_PROJECT)/serve.pid $(DEMO_PROJECT)/batch.json
+		| $(BIN)/python -c "import json, sys; print(', '.join(sorted({r['model_version'] for r in json.load(sys.stdin)['predictions']})), '(the champion; the challenger scored them in its shadow)')"
+	@pid=$$(cat $(DEMO_PROJECT)/serve.pid) && kill $$pid && while kill -0 $$pid 2>/dev/null; do sleep 0.2; done
+	@rm -f $(DEMO_PROJECT)/serve.pid $(DEMO_PROJECT)/batch.json
 	@echo "  kedro mlops rollout analyze (no labels yet: data/01_raw/ground_truth/ is empty):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops rollout analyze 2>/dev/null | sed 's/^/  /' || true
 	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
