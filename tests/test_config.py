@@ -57,7 +57,8 @@ def test_empty_file_gives_defaults():
         (
             {"trackin": {}},
             "unknown key 'trackin' "
-            "(expected one of: tracking, registry, serving, rollout, packaging, monitoring, export, deploy)",
+            "(expected one of: tracking, registry, serving, rollout, packaging, monitoring, "
+            "export, deploy)",
         ),
         (
             {"tracking": {"urii": "x"}},
