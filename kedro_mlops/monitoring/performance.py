@@ -5,9 +5,11 @@ Pure: the frames come in, the baselines through a function (``monitor`` reads th
 version's MLflow run), a :class:`PerformanceResult` goes out. A version's verdict is
 ``degraded`` when its gate metric is worse than its test value by more than ``max_drop`` on at
 least ``min_labels`` labelled rows, ``insufficient_labels`` when there are fewer (or no test
-value to compare with: never a silent pass), ``ok`` otherwise. The check is ``degraded`` when a
-version is, ``ok`` when a version could be judged and none is degraded, else
-``insufficient_labels``.
+value to compare with: never a silent pass), ``ok`` otherwise. The check follows the version of
+the newest rows (the one answering now) once it can be judged: a later good version recovers the
+check even while an older one's rows in the window stay degraded (its line still says so). Until
+then the check is ``degraded`` when a version is, ``ok`` when a version could be judged and none
+is degraded, else ``insufficient_labels``.
 """
 
 from __future__ import annotations
@@ -309,7 +311,7 @@ def score_predictions(
             quality.label_delay_hours = _delay(rows[known], table, found[known], settings)
         _judge(quality, truth, score, predicted, settings, target, baselines(version))
         result.versions.append(quality)
-    result.status = overall(result.versions)
+    result.status = overall(result.versions, _newest(rows, keys, settings.time_column))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -365,8 +367,25 @@ def _judge(  # noqa: PLR0917 - one version's data and what it is judged against
     quality.status = DEGRADED if quality.drop > settings.max_drop else OK  # type: ignore[operator]
 
 
-def overall(versions: list[VersionQuality]) -> str:
-    """degraded if a version is; ok if one could be judged; else insufficient_labels."""
+def _newest(rows: pd.DataFrame, keys: pd.Series, time_column: str) -> str | None:
+    """The version of the newest row: by ``time_column`` when the rows have it, else the last."""
+    import pandas as pd  # noqa: PLC0415
+
+    if not len(keys):
+        return None
+    if time_column in rows.columns:
+        when = pd.to_datetime(rows[time_column], utc=True, errors="coerce")
+        if when.notna().any():
+            return str(keys.iloc[int(when.to_numpy().argmax())])
+    return str(keys.iloc[-1])
+
+
+def overall(versions: list[VersionQuality], newest: str | None = None) -> str:
+    """The ``newest`` version's verdict once it could be judged; else degraded if a version is,
+    ok if one could be judged, else insufficient_labels."""
+    current = next((v for v in versions if v.version == newest), None)
+    if current is not None and current.status in (OK, DEGRADED):
+        return current.status
     statuses = {v.status for v in versions}
     if DEGRADED in statuses:
         return DEGRADED

@@ -71,8 +71,9 @@ def score(predictions, labels, **values):
 
 def test_a_worse_version_is_degraded_the_good_one_ok_with_interval_coverage_and_delay():
     good, bad = served(400, "1", good=True, seed=1), served(400, "2", good=False, seed=2, start=400)
+    good["served_at"] = [(NOW - timedelta(hours=900 + i)).isoformat() for i in range(400)]
     result = score(pd.concat([good, bad]), pd.concat([labels_of(good, 0.5), labels_of(bad, 0.5)]))
-    assert result.status == "degraded"
+    assert result.status == "degraded"  # the newest rows' version, 2, is
     versions = {v.version: v for v in result.versions}
     assert versions["churn/1"].status == "ok"
     worse = versions["churn/2"]
@@ -87,6 +88,18 @@ def test_a_worse_version_is_degraded_the_good_one_ok_with_interval_coverage_and_
     line = result.summary("out")
     assert line.startswith("performance check 'q': DEGRADED (all, 400/800 rows labelled)")
     assert "churn/2 degraded: roc_auc" in line and "max_drop 0.05" in line
+
+
+def test_a_later_good_version_recovers_the_check_once_it_can_be_judged():
+    bad, good = served(400, "1", good=False, seed=2), served(400, "2", good=True, seed=1, start=400)
+    bad["served_at"] = [(NOW - timedelta(hours=100 + i)).isoformat() for i in range(400)]
+    served_rows = pd.concat([good, bad])  # version 2 answers the newest rows (served_at)
+    recovered = score(served_rows, pd.concat([labels_of(bad, 0.5), labels_of(good, 0.5)]))
+    assert recovered.status == "ok"
+    versions = {v.version: v.status for v in recovered.versions}
+    assert versions == {"churn/1": "degraded", "churn/2": "ok"}  # its line still says so
+    too_few = score(served_rows, pd.concat([labels_of(bad, 0.5), labels_of(good, 0.05)]))
+    assert too_few.status == "degraded"  # version 2 cannot be judged yet: version 1 decides
 
 
 def test_few_labels_are_insufficient_never_a_silent_pass():
