@@ -85,7 +85,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest -p no:cacheprovider --timeout=1200 tests
+	$(BIN)/pytest -p no:cacheprovider --timeout=1200 --durations=25 tests
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site

@@ -263,6 +263,10 @@ def monitor_checks(
     """Run each check of ``names`` (the project read once), in order; a check that cannot run
     gives an ``error`` report (``raise_for_error``) and the others still run."""
     loaded = functools.cache(load)
+    try:
+        loaded()  # a project that cannot be read stops every check: its own message, exit 2
+    except KedroMlopsError as exc:
+        raise MonitorError(exc.message) from None
     reports = []
     for name in names:
         try:
