@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import metrics
+from kedro_mlops.frames import as_text
 from kedro_mlops.monitoring.columns import CheckInputError
 
 if TYPE_CHECKING:
@@ -124,21 +125,6 @@ class Target:
     metric: str
     direction: str
     model_name: str
-
-
-def as_text(series: pd.Series) -> pd.Series:
-    """Ids and versions as text, the same however a CSV typed them (2, 2.0, "2"); each
-    distinct value is converted once."""
-    import pandas as pd  # noqa: PLC0415
-
-    codes, uniques = pd.factorize(series)
-    distinct = pd.Series(uniques)
-    numbers = pd.to_numeric(distinct, errors="coerce")
-    whole = numbers.notna() & (numbers == numbers.round())
-    text = distinct.astype(object).astype(str)
-    text = text.where(~whole, numbers.where(whole).astype("Int64").astype(str)).to_numpy()
-    values = text[codes] if len(text) else codes.astype(str)
-    return pd.Series(values, index=series.index).where(codes >= 0, "")
 
 
 def id_keys(first: pd.Series, second: pd.Series) -> tuple[pd.Series, pd.Series]:

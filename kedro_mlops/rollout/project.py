@@ -13,6 +13,7 @@ from kedro_mlops import mlflow_run
 from kedro_mlops.config.rollout import CHALLENGER_PREFIX, CHAMPION_PREFIX, VERSION
 from kedro_mlops.config.serving import LABEL
 from kedro_mlops.errors import InputError
+from kedro_mlops.frames import as_text
 from kedro_mlops.names import CHALLENGER, CHAMPION
 from kedro_mlops.rollout.analysis import HOLD, PROMOTE, ROLLBACK, compute, decide
 
@@ -175,16 +176,6 @@ def labels_of(
     return labels.rename(columns={column: LABEL})
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Versions and ids as text, the same however the CSV typed them (2, 2.0, "2")."""
-    import pandas as pd  # noqa: PLC0415
-
-    numbers = pd.to_numeric(series, errors="coerce")
-    whole = numbers.notna() & (numbers == numbers.round())
-    text = series.astype(object).where(series.notna(), None).astype(str)
-    return text.where(~whole, numbers.where(whole).astype("Int64").astype(str))
-
-
 def analyze_project(
     client: MlflowClient,
     catalog: Any,  # noqa: ANN401 - a Kedro catalog
@@ -208,9 +199,9 @@ def analyze_project(
     rows = served_rows(catalog, config.serving.log_dataset, challenger.creation_timestamp)
     mine = str(challenger.version)
     if not rows.empty:
-        rows = rows[_text(rows[CHALLENGER_PREFIX + VERSION]) == mine]
+        rows = rows[as_text(rows[CHALLENGER_PREFIX + VERSION]) == mine]
         if champion is not None:
-            rows = rows[_text(rows[CHAMPION_PREFIX + VERSION]) == str(champion.version)]
+            rows = rows[as_text(rows[CHAMPION_PREFIX + VERSION]) == str(champion.version)]
     if rows.empty:
         raise RolloutError(
             f"No logged traffic scored by challenger v{mine} of {model_name!r} in "
@@ -222,8 +213,8 @@ def analyze_project(
         catalog, config.rollout.analysis.labels_dataset, id_column, str(dataset.get("target"))
     )
     if labels is not None:
-        keys = _text(labels[id_column])
-        rows = rows.assign(**{LABEL: _text(rows[id_column]).map(dict(zip(keys, labels[LABEL])))})
+        keys = as_text(labels[id_column])
+        rows = rows.assign(**{LABEL: as_text(rows[id_column]).map(dict(zip(keys, labels[LABEL])))})
     now = now or datetime.now(timezone.utc)
     first = rows["served_at"].min() if "served_at" in rows.columns else None
     live = (now - datetime.fromisoformat(str(first))).total_seconds() / 60 if first else 0.0
