@@ -110,8 +110,7 @@ class Metrics:
             ["model_version", "prediction"],
             registry=self.registry,
         )
-        self._recent: dict[str, deque[tuple[Counter[str], int]]] = {}
-        self._classes: dict[str, set[str]] = {}
+        self._windows: dict[str, _Window] = {}  # by version
         self.scores = ScoreHistogram()
         self.registry.register(self.scores)
 
@@ -124,18 +123,11 @@ class Metrics:
         )
         for prediction, count in counts.items():
             self.predictions.labels(prediction, version).inc(count)
-        recent = self._recent.setdefault(version, deque())
-        recent.append((counts, sum(counts.values())))
-        total = sum(rows for _, rows in recent)
-        while len(recent) > 1 and total - recent[0][1] >= SHARE_WINDOW:
-            total -= recent.popleft()[1]
-        window: Counter[str] = Counter()
-        for batch, _rows in recent:
-            window.update(batch)
-        seen = self._classes.setdefault(version, set())
-        seen.update(window)
-        for prediction in seen:  # a class that left the window: 0
-            self.share.labels(version, prediction).set(window[prediction] / total if total else 0)
+        window = self._windows.setdefault(version, _Window())
+        window.add(counts)
+        total = window.total
+        for prediction, count in window.counts.items():  # a class that left the window: 0
+            self.share.labels(version, prediction).set(count / total if total else 0)
         if scores is not None:
             self.scores.add(version, scores)
 
@@ -148,6 +140,26 @@ class Metrics:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: PLC0415
 
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _Window:
+    """A version's last answered rows (at least ``SHARE_WINDOW``, whole batches), counted by
+    class as batches come and go: no recount of the window per batch."""
+
+    def __init__(self) -> None:
+        self.batches: deque[tuple[Counter[str], int]] = deque()
+        self.counts: Counter[str] = Counter()  # every class seen stays, at 0 once it has left
+        self.total = 0
+
+    def add(self, counts: Counter[str]) -> None:
+        rows = sum(counts.values())
+        self.batches.append((counts, rows))
+        self.counts.update(counts)
+        self.total += rows
+        while len(self.batches) > 1 and self.total - self.batches[0][1] >= SHARE_WINDOW:
+            old, old_rows = self.batches.popleft()
+            self.counts.subtract(old)
+            self.total -= old_rows
 
 
 def _answered(value: object) -> bool:
