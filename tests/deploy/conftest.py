@@ -32,12 +32,17 @@ def make_plan(mlops: dict | None = None, **overrides):
     return plan_deploy(**{**values, **overrides})
 
 
+def required_tool(name: str, install: str = "") -> str:
+    """The path of program ``name``; a skip without it, a failure when CI requires its tools."""
+    found = shutil.which(name)
+    if found is None:
+        if REQUIRE_TOOLS:
+            pytest.fail(f"KEDRO_MLOPS_REQUIRE_CI_TOOLS=1 but {name} is not installed")
+        pytest.skip(f"{name} is not installed{f' ({install})' if install else ''}")
+    return found
+
+
 @pytest.fixture
 def kubectl() -> str:
     """kubectl with kustomize (this machine kind has it; CI requires it)."""
-    found = shutil.which("kubectl")
-    if found is None:
-        if REQUIRE_TOOLS:
-            pytest.fail("KEDRO_MLOPS_REQUIRE_CI_TOOLS=1 but kubectl is not installed")
-        pytest.skip("kubectl is not installed")
-    return found
+    return required_tool("kubectl")

@@ -3,7 +3,6 @@ fires on synthetic series that should fire it and not on healthy ones (`promtool
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from kedro_mlops.config.deploy import AlertsConfig
 from kedro_mlops.deploy.alerts import alert_rules, rules_text
-from tests.deploy.conftest import REQUIRE_TOOLS
+from tests.deploy.conftest import required_tool
 
 SERVICE = "bar-demo-serve"
 LABELS = {"severity": "warning", "service": SERVICE}
@@ -19,12 +18,7 @@ LABELS = {"severity": "warning", "service": SERVICE}
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if REQUIRE_TOOLS:
-            pytest.fail("KEDRO_MLOPS_REQUIRE_CI_TOOLS=1 but promtool is not installed")
-        pytest.skip("promtool is not installed (Debian: apt-get install prometheus)")
-    return found
+    return required_tool("promtool", "Debian: apt-get install prometheus")
 
 
 def run(*args: str, cwd) -> subprocess.CompletedProcess[str]:

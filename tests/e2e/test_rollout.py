@@ -20,7 +20,7 @@ import pytest
 
 from benchmarks.serving import load, stop, wait_ready
 from tests.conftest import free_port
-from tests.deploy.conftest import REQUIRE_TOOLS
+from tests.deploy.conftest import required_tool
 from tests.e2e.test_serve import MODEL, ROW_TYPES, short_error
 
 CUSTOMERS = Path("data/01_raw/customers.csv")  # the training file: it has the labels
@@ -255,12 +255,7 @@ def test_a_better_challenger_is_promoted_under_load(venv, trial, server):
 
 @pytest.fixture
 def prometheus_bin() -> str:
-    found = shutil.which("prometheus")
-    if found is None:
-        if REQUIRE_TOOLS:
-            pytest.fail("KEDRO_MLOPS_REQUIRE_CI_TOOLS=1 but prometheus is not installed")
-        pytest.skip("prometheus is not installed (Debian: apt-get install prometheus)")
-    return found
+    return required_tool("prometheus", "Debian: apt-get install prometheus")
 
 
 def test_prometheus_scrapes_the_server_with_the_generated_rules(
