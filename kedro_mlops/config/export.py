@@ -99,10 +99,11 @@ class ContinuousTrainingConfig(Section):
     schedule: str | None = Field(
         "@daily", description="Cron (5 fields) or a preset such as @daily; null: on demand."
     )
-    quality_checks: list[str] = Field(
-        default_factory=list,
+    quality_checks: list[str] | None = Field(
+        None,
         description="Performance checks run with it: retraining on drift or degradation "
-        "(insufficient_labels never retrains), e.g. [batch_quality].",
+        "(insufficient_labels never retrains); null: every performance check of data the "
+        "exported pipelines write, e.g. batch_quality; []: drift only.",
     )
 
     @field_validator("schedule")
@@ -196,7 +197,8 @@ class ExportConfig(Section):
     )
     ct: ContinuousTrainingConfig = Field(
         ContinuousTrainingConfig(),
-        description="<project>_ct: the drift check on the latest scored data, retraining on drift.",
+        description="<project>_ct: the drift and performance checks on the latest scored data, "
+        "retraining on drift or degradation.",
     )
     airflow: AirflowExportConfig = Field(
         AirflowExportConfig(), description="The Airflow DAGs' operator."

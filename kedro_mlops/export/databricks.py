@@ -26,18 +26,21 @@ SECRET_KEYS = {"MLFLOW_TRACKING_USERNAME": "mlflow_tracking_username",
                "MLFLOW_TRACKING_PASSWORD": "mlflow_tracking_password"}  # fmt: skip
 
 CHECK_SOURCE = '''\
-"""{project}: the drift check of the continuous-training job, written by `kedro mlops export
+"""{project}: the checks of the continuous-training job, written by `kedro mlops export
 --target databricks`. It runs `kedro mlops monitor` in the project's files (synced by the
-bundle) and hands the verdict to the job as the task value `{value}`, which the condition task
-reads: exit 0 no drift, 1 drift; any other exit code fails the task (an error is no drift)."""
+bundle) with the drift check and the performance checks named after the project's path, and
+hands the verdict to the job as the task value `{value}`, which the condition task reads: exit 0
+no drift and no degradation (insufficient labels included), 1 drift or degradation; any other
+exit code fails the task (an error retrains nothing)."""
 
 import subprocess
 import sys
 
 from databricks.sdk.runtime import dbutils
 
-project, check = sys.argv[1], sys.argv[2]
-command = [sys.executable, "-m", "kedro", "mlops", "monitor", "--check", check, "--fail-on-drift"]
+project, checks = sys.argv[1], sys.argv[2:]
+named = [part for check in checks for part in ("--check", check)]
+command = [sys.executable, "-m", "kedro", "mlops", "monitor", *named, "--fail-on-drift"]
 code = subprocess.call(command, cwd=project)
 if code > {drift}:
     sys.exit(code)
@@ -97,7 +100,8 @@ def training_job(plan: ExportPlan, project_root: str) -> dict[str, Any]:
 
 
 def ct_job(plan: ExportPlan, project_root: str) -> dict[str, Any]:
-    """``<package>_ct``: the drift check, a condition task on its verdict, the retraining."""
+    """``<package>_ct``: the drift and performance checks, a condition task on their verdict,
+    the retraining."""
     assert plan.ct is not None  # noqa: S101 - only called with continuous training
     ct = plan.ct
     check = ct.monitor.task_id
@@ -107,7 +111,7 @@ def ct_job(plan: ExportPlan, project_root: str) -> dict[str, Any]:
             "job_cluster_key": CLUSTER_KEY,
             "spark_python_task": {
                 "python_file": f"./{CHECK_SCRIPT}",
-                "parameters": ["${workspace.file_path}", ct.check],
+                "parameters": ["${workspace.file_path}", ct.check, *ct.quality],
             },
             "libraries": [{"whl": f"{project_root}/dist/*.whl"}],
         },

@@ -292,12 +292,7 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
         return None, "monitoring.checks in mlops.yml is empty: there is no drift check to run"
     drift = [c.name for c in monitoring.checks if c.kind == "drift"] or [monitoring.checks[0].name]
     check = checks[config.ct.check or drift[0]]
-    unknown = [name for name in config.ct.quality_checks if name not in checks]
-    if unknown:
-        raise ExportError(
-            f"export.ct.quality_checks names {', '.join(map(repr, unknown))}, not a check of "
-            f"monitoring.checks in mlops.yml (configured: {', '.join(checks)})."
-        )
+    quality = _quality_checks(config, monitoring, pipelines)
     scorer = producer_of(pipelines, check.current)
     if scorer is None:
         raise ExportError(
@@ -316,7 +311,7 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
         name=k8s_name(slug, "drift-check"),
         image=images[scorer],
         pipeline=None,
-        command=monitor_command(check.name, *config.ct.quality_checks),
+        command=monitor_command(check.name, *quality),
     )
     retrain = tuple(step(name, needed) for name in order if name in needed)
     return (
@@ -325,9 +320,31 @@ def _continuous_training(  # noqa: PLR0917 - the parts of plan_export it needs
             name=f"{slug}-ct",
             schedule=config.ct.schedule,
             check=check.name,
-            quality=tuple(config.ct.quality_checks),
+            quality=quality,
             monitor=monitor,
             retrain=retrain,
         ),
         None,
     )
+
+
+def _quality_checks(
+    config: ExportConfig, monitoring: MonitoringConfig, pipelines: list[PipelineData]
+) -> tuple[str, ...]:
+    """The performance checks of the CT definition: ``export.ct.quality_checks``, or (null) every
+    performance check of data the exported pipelines write (served traffic is the server's)."""
+    names = config.ct.quality_checks
+    if names is None:
+        return tuple(
+            check.name
+            for check in monitoring.checks
+            if check.kind == "performance" and producer_of(pipelines, check.current)
+        )
+    checks = [check.name for check in monitoring.checks]
+    unknown = [name for name in names if name not in checks]
+    if unknown:
+        raise ExportError(
+            f"export.ct.quality_checks names {', '.join(map(repr, unknown))}, not a check of "
+            f"monitoring.checks in mlops.yml (configured: {', '.join(checks)})."
+        )
+    return tuple(names)

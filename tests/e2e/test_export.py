@@ -26,7 +26,16 @@ pytestmark = pytest.mark.e2e
 
 INSPECT = Path(__file__).with_name("airflow_inspect.py")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-MONITOR = ["kedro", "mlops", "monitor", "--check", "production_batch", "--fail-on-drift"]
+MONITOR = [
+    "kedro",
+    "mlops",
+    "monitor",
+    "--check",
+    "production_batch",
+    "--check",
+    "batch_quality",
+    "--fail-on-drift",
+]
 K8S_CONF = f"""\
 packaging:
   pipelines: [data_engineering, data_science, serving, serve]

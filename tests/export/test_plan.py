@@ -254,7 +254,17 @@ def test_user_templates(tmp_path):
 
 def test_continuous_training_retrains_on_drift_or_degradation():
     quality = {"name": "batch_quality", "kind": "performance", "current": "predictions"}
-    result = plan({"ct": {"quality_checks": ["batch_quality"]}}, [quality, CHECK])
+    served = {"name": "served_quality", "kind": "performance", "current": "served_traffic"}
+    # by default: every performance check of data the exported pipelines write (not the
+    # server's traffic); [] drift only; a list: those
+    for export, expected in (
+        ({}, ("batch_quality",)),
+        ({"ct": {"quality_checks": []}}, ()),
+        ({"ct": {"quality_checks": ["served_quality", "batch_quality"]}},
+         ("served_quality", "batch_quality")),
+    ):  # fmt: skip
+        assert plan(export, [quality, CHECK, served]).ct.quality == expected
+    result = plan({}, [quality, CHECK])
     assert result.ct.check == "production_batch"  # the first drift check
     assert result.ct.quality == ("batch_quality",)
     assert result.ct.monitor.command == (
@@ -269,12 +279,12 @@ def test_continuous_training_retrains_on_drift_or_degradation():
 def test_the_definitions_say_they_retrain_on_degradation_too(template):
     quality = {"name": "batch_quality", "kind": "performance", "current": "predictions"}
     export = {"target": "kubeflow" if "kubeflow" in template else "airflow"}
-    export["ct"] = {"quality_checks": ["batch_quality"]}
     source = render(plan(export, [CHECK, quality]), TEMPLATES / template)
     ast.parse(source)
     assert "retrain when check production_batch finds drift or batch_quality finds degradation" in (
         source
     )
     assert "'--check', 'batch_quality'" in source or '"--check", "batch_quality"' in source
-    plain = render(plan({"target": export["target"]}), TEMPLATES / template)
+    plain = render(plan({"target": export["target"], "ct": {"quality_checks": []}},
+                        [CHECK, quality]), TEMPLATES / template)  # fmt: skip
     assert "degradation" not in plain

@@ -6,6 +6,9 @@ credential is written."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -20,14 +23,17 @@ PLANTED = "kedro-mlops-planted-secret"
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bar-demo-mlflow"
 
 
-def export(tmp_path, target: str, **settings):
+QUALITY = {"name": "batch_quality", "kind": "performance", "current": "predictions"}
+
+
+def export(tmp_path, target: str, checks=(CHECK,), **settings):
     (tmp_path / "conf" / "local").mkdir(parents=True, exist_ok=True)
     (tmp_path / "conf" / "local" / "credentials.yml").write_text(f"db:\n  password: {PLANTED}\n")
     (tmp_path / "pyproject.toml").write_text(
         '[project.scripts]\n"bar-demo" = "bar_demo.__main__:main"\n'
     )
     options = {"target": target, "schedule": "0 3 * * 1", target: settings}
-    config = parse_config({"export": options, "monitoring": {"checks": [CHECK]}})
+    config = parse_config({"export": options, "monitoring": {"checks": list(checks)}})
     result = export_project(project(tmp_path), config.export, config.monitoring)
     directory = tmp_path / "dist" / "orchestration" / target
     for path in directory.rglob("*"):
@@ -101,7 +107,12 @@ def test_azure_ml(tmp_path):
 
 
 def test_databricks(tmp_path):
-    result, directory = export(tmp_path, "databricks", secret_scope="mlops")  # noqa: S106 - a scope's name
+    result, directory = export(
+        tmp_path,
+        "databricks",
+        checks=[CHECK, QUALITY],
+        secret_scope="mlops",  # noqa: S106 - a scope
+    )
     assert result.lines()[1].startswith("Validated with databricks-bundles 1.")
     bundle = yaml.safe_load((directory / "databricks.yml").read_text())
     assert bundle["artifacts"]["project"]["path"] == "../../.."
@@ -127,7 +138,14 @@ def test_databricks(tmp_path):
     assert ct_tasks["data_engineering"]["depends_on"] == [
         {"task_key": "retrain_on_drift", "outcome": "true"}
     ]
-    compile((directory / "drift_check.py").read_text(), "drift_check.py", "exec")
+    # the drift check and the performance check of data the pipelines write, by default
+    parameters = ct_tasks["drift_check"]["spark_python_task"]["parameters"]
+    assert parameters == ["${workspace.file_path}", "production_batch", "batch_quality"]
+    for code, value in ((0, "false"), (1, "true"), (2, None)):
+        assert run_check_script(tmp_path, directory / "drift_check.py", code) == (
+            value, ["mlops", "monitor", "--check", "production_batch", "--check",
+                    "batch_quality", "--fail-on-drift"],
+        )  # fmt: skip
 
     # databricks-bundles finds problems: a misspelt field
     ct_tasks["retrain_on_drift"]["condition_tsk"] = ct_tasks["retrain_on_drift"].pop(
@@ -158,3 +176,43 @@ def test_a_template_is_refused_for_a_cloud_target(tmp_path):
 def test_schedules(schedule, expected_cron, expected_quartz):
     assert cron(schedule) == expected_cron
     assert quartz(schedule) == expected_quartz
+
+
+def run_check_script(tmp_path, script, code: int) -> tuple[str | None, list[str]]:
+    """Run the bundle's check script with a stand-in ``kedro`` that exits ``code`` and a
+    stand-in ``dbutils``: the task value it sets (None: the task failed) and kedro's arguments."""
+    fakes = tmp_path / "fakes"
+    (fakes / "kedro").mkdir(parents=True, exist_ok=True)
+    (fakes / "databricks" / "sdk").mkdir(parents=True, exist_ok=True)
+    (fakes / "kedro" / "__main__.py").write_text(
+        "import json, sys\n"
+        "open('argv.json', 'w').write(json.dumps(sys.argv[1:]))\n"
+        f"sys.exit({code})\n"
+    )
+    for package in (fakes / "kedro", fakes / "databricks", fakes / "databricks" / "sdk"):
+        (package / "__init__.py").write_text("")
+    (fakes / "databricks" / "sdk" / "runtime.py").write_text(
+        "class _Values:\n"
+        "    def set(self, key, value):\n"
+        "        open('value.txt', 'w').write(f'{key}={value}')\n"
+        "class _Jobs:\n"
+        "    taskValues = _Values()\n"
+        "class dbutils:\n"
+        "    jobs = _Jobs()\n"
+    )
+    project = tmp_path / "workspace"
+    project.mkdir(exist_ok=True)
+    for name in ("argv.json", "value.txt"):
+        (project / name).unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(fakes)}
+    done = subprocess.run(
+        [sys.executable, str(script), str(project), "production_batch", "batch_quality"],
+        cwd=project, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == (code if code > 1 else 0), done.stderr
+    value = project / "value.txt"
+    if value.exists():
+        key, _, text = value.read_text().partition("=")
+        assert key == databricks.DRIFT_VALUE
+        return text, json.loads((project / "argv.json").read_text())
+    return None, json.loads((project / "argv.json").read_text())
