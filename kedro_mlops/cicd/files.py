@@ -71,7 +71,8 @@ class CiProject:
         context_dir: the build context of ``kedro mlops package`` (``packaging.output``).
         validate_pipeline: the pipeline holding them (``data_engineering``).
         validate_nodes: the nodes ``make validate`` runs on the raw data.
-        monitor_checks: the drift checks ``make monitor`` runs.
+        monitor_checks: the checks (drift and performance) ``make monitor`` runs and
+            ``CT_TRAIN=on-alert`` asks.
         deploy_dir: where ``kedro mlops deploy`` writes the manifests and ``deploy.sh``.
         deploy_environments: the environments ``make deploy ENV=<env>`` rolls out to, in the
             order CD deploys them (each a job behind its protected environment).

@@ -123,23 +123,35 @@ def promote(  # noqa: PLR0917 - click passes every option
     default=None,
     help="Write a GitLab CI include setting GATE_DECISION (the CD child pipeline's).",
 )
+@click.option(
+    "--untrained",
+    is_flag=True,
+    help="No training ran (continuous training found nothing to retrain): the decision is none.",
+)
 @ENV_OPTION
 @click.pass_obj
-def gate(
+def gate(  # noqa: PLR0917 - click passes every option
     metadata: ProjectMetadata,
     run_id: str | None,
     env_file: Path | None,
     yaml_file: Path | None,
+    untrained: bool,
     env: str | None,
 ) -> None:
     """Print the registry gate's decision for the latest run: champion, challenger or none."""
-    import mlflow  # noqa: PLC0415 - heavy, only for this command
-
     from kedro_mlops.cicd import write_outputs  # noqa: PLC0415
-    from kedro_mlops.tracking.runs import gate_decision  # noqa: PLC0415
+    from kedro_mlops.tracking.runs import NO_DECISION  # noqa: PLC0415
 
-    context, _config = load(metadata, env)
-    result = gate_decision(mlflow.get_tracking_uri(), experiment_name(context), run_id)
-    write_outputs(result.decision, env_file=env_file, yaml_file=yaml_file)
-    click.echo(f"kedro-mlops: registry gate: {result.detail}", err=True)
-    click.echo(result.decision)
+    if untrained:
+        decision, detail = NO_DECISION, "no training ran: the checks found nothing to retrain"
+    else:
+        import mlflow  # noqa: PLC0415 - heavy, only for this command
+
+        from kedro_mlops.tracking.runs import gate_decision  # noqa: PLC0415
+
+        context, _config = load(metadata, env)
+        result = gate_decision(mlflow.get_tracking_uri(), experiment_name(context), run_id)
+        decision, detail = result.decision, result.detail
+    write_outputs(decision, env_file=env_file, yaml_file=yaml_file)
+    click.echo(f"kedro-mlops: registry gate: {detail}", err=True)
+    click.echo(decision)

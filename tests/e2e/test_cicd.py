@@ -304,6 +304,8 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         out = output_of(second)
         assert second.returncode == 0, out[-8000:]
         assert re.search(r"PASS\s+train\s*$", out, re.M), out[-8000:]
+        # a schedule trains only when the checks alert: the starter's batch drifts
+        assert "CT: drift or degradation: retraining" in out
         assert re.search(r"PASS\s+\[deliver\] -> no-new-champion\s*$", out, re.M), out[-8000:]
         assert "The registry gate decided 'challenger', not champion - nothing to deliver." in out
         assert "$ make ci" not in out  # CI runs on pushes and merge requests only
@@ -329,6 +331,36 @@ def test_gitlab_pipeline_gates_what_reaches_cd(  # noqa: PLR0915
         assert "Traceback" not in missing.stderr
     finally:
         podman_run("rmi", "--force", *images, *(f"{address}/ci/{image}" for image in images))
+
+
+def test_ct_on_alert_trains_only_when_the_checks_alert(venv, project, tmp_path):
+    """`make train gate CT_TRAIN=on-alert` (what scheduled CT runs): checks that cannot run (no
+    model, no reference yet) train; checks that find nothing (no labels yet: insufficient_labels)
+    do not, and the gate says none; the drift case is the GitLab pipeline's scheduled run."""
+    path = copy_project(project, tmp_path / "bar-demo")
+    make = ("make", f"PYTHON={venv.bin / 'python'}", "train", "gate", "CT_TRAIN=on-alert")
+    first = venv.run(*make, "MONITOR_CHECKS=production_batch", cwd=path)
+    out = output_of(first)
+    assert first.returncode == 0, out[-4000:]
+    assert "drift check 'production_batch': ERROR dataset 'reference_features' cannot be" in out
+    assert "CT: the checks could not run (exit 2, see above): retraining" in out
+    assert (path / "build" / "ci" / "gate.env").read_text() == "GATE_DECISION=champion\n"
+
+    second = venv.run(*make, "MONITOR_CHECKS=batch_quality", cwd=path)
+    out = output_of(second)
+    assert second.returncode == 0, out[-4000:]
+    assert "performance check 'batch_quality': INSUFFICIENT LABELS" in out
+    assert "CT: no drift and no degradation: nothing to retrain" in out
+    assert "no training ran: the checks found nothing to retrain" in out
+    assert second.stdout.splitlines()[-1] == "none"
+    assert (path / "build" / "ci" / "gate.env").read_text() == "GATE_DECISION=none\n"
+    assert "GATE_DECISION: none" in (path / "build" / "ci" / "gate.yml").read_text()
+    client = mlflow.MlflowClient(f"sqlite:///{path / 'mlflow.db'}")
+    assert [str(v.version) for v in client.search_model_versions("name = 'bar_demo'")] == ["1"]
+
+    wrong = venv.run("make", "train", "CT_TRAIN=sometimes", cwd=path)
+    assert wrong.returncode == 2
+    assert "CT_TRAIN is 'sometimes': use always or on-alert" in wrong.stderr
 
 
 def test_ci_command_on_a_plain_kedro_project(venv, workdir):

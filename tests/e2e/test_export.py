@@ -87,8 +87,9 @@ def test_export_writes_definitions_and_says_how_to_deploy(  # noqa: PLR0915
     )
     assert "- `bar_demo`: data_engineering -> data_science -> serving (on demand)" in answer
     assert (
-        "- `bar_demo_ct`: drift check `production_batch` in `bar-demo-serving:0.1`, then on "
-        "drift only data_engineering -> data_science (@daily)"
+        "- `bar_demo_ct`: drift check `production_batch` and performance checks `batch_quality` "
+        "in `bar-demo-serving:0.1`, then on drift or degradation only data_engineering -> "
+        "data_science (@daily)"
     ) in answer
     assert "Deploy (Airflow 3, DockerOperator on a host with a Docker API):" in answer
     assert "airflow dags test bar_demo" in answer
