@@ -11,7 +11,7 @@ import yaml
 
 from kedro_mlops.config import SERVE_PORT
 from kedro_mlops.deploy.alerts import RULES_FILE
-from kedro_mlops.deploy.plan import SERVED_DIR, TMP_DIR
+from kedro_mlops.deploy.plan import FEEDBACK_DIR, SERVED_DIR, TMP_DIR
 
 if TYPE_CHECKING:
     from kedro_mlops.deploy.plan import DeployPlan
@@ -37,9 +37,9 @@ def compose_file(plan: DeployPlan) -> dict[str, Any]:
             "image": plan.serve_image,
             "user": user,
             "read_only": True,
-            # writable by the image's user only there: /tmp and the inference log (kept while
-            # the container lives; mount a host directory there to keep it longer)
-            "tmpfs": [TMP_DIR, f"{plan.log_dir}:mode=1777"] if plan.log_dir else [TMP_DIR],
+            # writable by the image's user only there: /tmp, the inference log and the labels
+            # (kept while the container lives; mount host directories there to keep them)
+            "tmpfs": [TMP_DIR, *(f"{path}:mode=1777" for path in plan.writable_dirs)],
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges:true"],
             "environment": dict(plan.serve_settings),
@@ -119,8 +119,9 @@ curl -s localhost:{SERVE_PORT}/ready
 ```
 
 - `serve`: `{plan.serve_image}` (the model inside) on port {SERVE_PORT}, non-root, read-only
-  root filesystem, every capability dropped; the inference log in a tmpfs (mount a host
-  directory on `{SERVED_DIR}` to keep it).
+  root filesystem, every capability dropped; the inference log and the labels of `POST
+  /feedback` in tmpfs (mount host directories on `{SERVED_DIR}` and `{FEEDBACK_DIR}` to keep
+  them).
 """
         + (
             f"""- `mlflow`: an MLflow tracking server on port {MLFLOW_PORT}, its store on the volume

@@ -5,6 +5,7 @@ Why each setting is there is said where it is set; docs/deploy.md says it for us
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import SERVE_PORT
@@ -72,9 +73,7 @@ def deployment(plan: DeployPlan) -> Manifest:
     """The serving image: probes, resources, a non-root read-only container, rolling updates
     that never go below the wanted replicas, replicas spread over nodes, Prometheus scraping."""
     selector = plan.component("serve")
-    writable = [("tmp", TMP_DIR)]
-    if plan.log_dir:
-        writable.append(("served", plan.log_dir))
+    writable = [(PurePosixPath(path).name, path) for path in (TMP_DIR, *plan.writable_dirs)]
     container = {
         "name": "serve",
         "image": plan.serve_image,

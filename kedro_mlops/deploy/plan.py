@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kedro_mlops import names
-from kedro_mlops.config.serving import ENV_LOG_DIR, ENV_MAX_BODY_MB, ENV_MAX_ROWS
+from kedro_mlops.config.serving import (
+    ENV_FEEDBACK_DIR,
+    ENV_LOG_DIR,
+    ENV_MAX_BODY_MB,
+    ENV_MAX_ROWS,
+)
 from kedro_mlops.deploy.errors import DeployError
 
 if TYPE_CHECKING:
@@ -17,6 +22,7 @@ UID = 10001  # the images' user and group (kedro mlops package)
 # where the serving container may write, its root filesystem being read-only
 TMP_DIR = "/tmp"  # noqa: S108 - an emptyDir of the pod, not the host's /tmp
 SERVED_DIR = "/var/lib/kedro-mlops/served"
+FEEDBACK_DIR = "/var/lib/kedro-mlops/feedback"  # the labels of POST /feedback
 SERVICE_PORT = 80
 
 
@@ -62,9 +68,11 @@ class DeployPlan:
     uid: int = UID
 
     @property
-    def log_dir(self) -> str | None:
-        """Where the serving container appends its inference log (None: no log)."""
-        return self.serve_settings.get(ENV_LOG_DIR)
+    def writable_dirs(self) -> list[str]:
+        """Where the serving container writes beside /tmp: the inference log and the labels
+        POST /feedback appends, when they are on."""
+        settings = self.serve_settings
+        return [settings[name] for name in (ENV_LOG_DIR, ENV_FEEDBACK_DIR) if name in settings]
 
     @property
     def serve_name(self) -> str:
@@ -133,6 +141,8 @@ def plan_deploy(
     data_claim, mlflow_claim, secret = config.export.kubernetes.names(slug)
     serving = config.serving
     settings = {ENV_LOG_DIR: SERVED_DIR} if serving.log_predictions else {}
+    if serving.feedback_dataset:
+        settings[ENV_FEEDBACK_DIR] = FEEDBACK_DIR
     settings |= {ENV_MAX_BODY_MB: str(serving.max_body_mb), ENV_MAX_ROWS: str(serving.max_rows)}
     return DeployPlan(
         project_name=project_name,

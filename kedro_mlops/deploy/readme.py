@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kedro_mlops.config import SERVE_PORT
-from kedro_mlops.deploy.plan import SERVED_DIR, SERVICE_PORT
+from kedro_mlops.deploy.plan import FEEDBACK_DIR, SERVED_DIR, SERVICE_PORT
 
 if TYPE_CHECKING:
     from kedro_mlops.deploy.plan import DeployPlan
@@ -56,7 +56,8 @@ Written by `kedro mlops deploy` from `mlops.yml` (`deploy:`); regenerate it inst
   inside the image). A startup probe and a readiness probe on `/ready` (the model is loaded), a
   liveness probe on `/health`; CPU and memory requests and limits; uid {plan.uid}, non-root, no
   privilege escalation, every capability dropped, a read-only root filesystem with `emptyDir`s
-  where the server writes (`/tmp`, the inference log in `{SERVED_DIR}`); `RollingUpdate` with
+  where the server writes (`/tmp`, the inference log in `{SERVED_DIR}`, the labels `POST
+  /feedback` appends in `{FEEDBACK_DIR}`: a volume there keeps them); `RollingUpdate` with
   `maxUnavailable: 0` (never fewer ready pods than wanted during a rollout); replicas spread over
   nodes; Prometheus scrape annotations for `/metrics` on port {SERVE_PORT}.
 - `base/service.yaml`: Service `{plan.serve_name}`, port {SERVICE_PORT} to the pods' port

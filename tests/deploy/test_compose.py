@@ -41,7 +41,11 @@ def test_the_compose_file_is_valid_and_locked_down(tmp_path):
     assert serve["user"] == "10001:10001"
     assert serve["read_only"] is True
     assert serve["cap_drop"] == ["ALL"]
-    assert serve["tmpfs"] == ["/tmp", "/var/lib/kedro-mlops/served:mode=1777"]  # noqa: S108
+    assert serve["tmpfs"] == [
+        "/tmp",  # noqa: S108 - a path in the container
+        "/var/lib/kedro-mlops/served:mode=1777",
+        "/var/lib/kedro-mlops/feedback:mode=1777",
+    ]
     assert serve["environment"]["KEDRO_MLOPS_SERVE_MAX_ROWS"] == "10000"
     # the tracking server runs from a batch image, which carries MLflow
     assert mlflow["image"] == "bar-demo-data_engineering:0.1"

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from kedro_mlops.deploy import DeployError, deploy_project, image_name, serving_objects, tree
+from kedro_mlops.deploy.plan import TMP_DIR
 from tests.deploy.conftest import IMAGES, ROW, make_plan
 
 K8S_VERSION = "1.30.0"
@@ -44,11 +45,13 @@ def test_the_serving_deployment_is_locked_down_and_probed():
         "requests": {"cpu": "250m", "memory": "512Mi"},
         "limits": {"cpu": "1", "memory": "1Gi"},
     }
-    # the server writes only to emptyDirs: /tmp and the inference log
-    assert [mount["mountPath"] for mount in container["volumeMounts"]] == [
-        "/tmp",  # noqa: S108 - a path in the pod
-        "/var/lib/kedro-mlops/served",
+    # the server writes only to emptyDirs: /tmp, the inference log and the labels of /feedback
+    assert [(mount["name"], mount["mountPath"]) for mount in container["volumeMounts"]] == [
+        ("tmp", "/tmp"),  # noqa: S108 - a path in the pod
+        ("served", "/var/lib/kedro-mlops/served"),
+        ("feedback", "/var/lib/kedro-mlops/feedback"),
     ]
+    assert [volume["name"] for volume in pod["volumes"]] == ["tmp", "served", "feedback"]
     annotations = spec["template"]["metadata"]["annotations"]
     assert annotations == {
         "prometheus.io/scrape": "true",
@@ -63,6 +66,7 @@ def test_settings_autoscaling_budget_and_service():
     objects = objects_by_kind(make_plan({"serving": {"max_rows": 500}}))
     assert objects["ConfigMap"]["data"] == {
         "KEDRO_MLOPS_SERVE_LOG_DIR": "/var/lib/kedro-mlops/served",
+        "KEDRO_MLOPS_SERVE_FEEDBACK_DIR": "/var/lib/kedro-mlops/feedback",
         "KEDRO_MLOPS_SERVE_MAX_BODY_MB": "10.0",
         "KEDRO_MLOPS_SERVE_MAX_ROWS": "500",
     }
@@ -73,11 +77,21 @@ def test_settings_autoscaling_budget_and_service():
     assert objects["Service"]["spec"]["ports"][0]["targetPort"] == "http"
 
 
-def test_without_the_inference_log_nothing_is_mounted_for_it():
-    objects = objects_by_kind(make_plan({"serving": {"log_predictions": False}}))
-    assert "KEDRO_MLOPS_SERVE_LOG_DIR" not in objects["ConfigMap"]["data"]
+@pytest.mark.parametrize(
+    ("serving", "mounted"),
+    [
+        ({"log_predictions": False}, [TMP_DIR, "/var/lib/kedro-mlops/feedback"]),
+        ({"feedback_dataset": None}, [TMP_DIR, "/var/lib/kedro-mlops/served"]),
+        ({"log_predictions": False, "feedback_dataset": None}, [TMP_DIR]),
+    ],
+)
+def test_without_the_inference_log_or_feedback_nothing_is_mounted_for_them(serving, mounted):
+    objects = objects_by_kind(make_plan({"serving": serving}))
+    settings = objects["ConfigMap"]["data"]
+    assert ("KEDRO_MLOPS_SERVE_LOG_DIR" in settings) == serving.get("log_predictions", True)
+    assert ("KEDRO_MLOPS_SERVE_FEEDBACK_DIR" in settings) == ("feedback_dataset" not in serving)
     container = objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
-    assert [mount["mountPath"] for mount in container["volumeMounts"]] == ["/tmp"]  # noqa: S108
+    assert [mount["mountPath"] for mount in container["volumeMounts"]] == mounted
 
 
 def test_batch_images_run_on_the_claims_export_uses():

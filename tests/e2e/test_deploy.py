@@ -130,8 +130,31 @@ def test_deploy_writes_valid_manifests_the_serving_image_runs_from(
         assert served["predictions"][0]["prediction"] in ("yes", "no")
         pods = _podman("pod", "ps", "--format", "{{.Name}}").stdout
         assert "bar-demo-serve" in pods
+        # labels through POST /feedback land in the pod's feedback emptyDir (the root
+        # filesystem is read-only)
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"{url}/feedback",
+            data=json.dumps({"customer_id": row["customer_id"], "label": "yes"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
+            assert (answer.status, json.loads(answer.read())) == (202, {"accepted": 1})
+        names = _podman("ps", "--format", "{{.Names}}").stdout.split()
+        (name,) = [n for n in names if n.startswith("bar-demo-serve") and n.endswith("-serve")]
+        listing = "import os; print(os.listdir('/var/lib/kedro-mlops/feedback'))"
+        _until(lambda: ".csv" in _podman("exec", name, "python", "-c", listing).stdout, 30)
     finally:
         _podman("kube", "down", str(play), timeout=120)
+
+
+def _until(condition, timeout: float) -> None:
+    import time  # noqa: PLC0415
+
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not true within {timeout} s")
+        time.sleep(0.5)
 
 
 def _wait(url: str, timeout: float) -> None:
