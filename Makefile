@@ -101,6 +101,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
 	$(BIN)/python benchmarks/drift.py
 	$(BIN)/python benchmarks/performance.py
+	$(BIN)/python benchmarks/history.py
 	$(BIN)/python benchmarks/serving.py
 
 benchmark-image: $(STAMP)

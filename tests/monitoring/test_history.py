@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -167,25 +166,20 @@ def test_the_dashboard_draws_drift_quality_and_coverage(tmp_path):
     assert "http" not in html.replace("http-equiv", "")  # nothing fetched
 
 
-def test_history_and_dashboard_commands_over_1000_runs(tiny, tmp_path):  # noqa: F811
+def test_history_and_dashboard_commands_over_1000_runs(tiny, tmp_path):  # noqa: F811 - timed in benchmarks/history.py
     root, metadata = tiny
     stored(root / "data" / "08_reporting" / "monitoring" / "history.jsonl", 1000)
     runner = CliRunner()
-    started = time.perf_counter()
     timeline = runner.invoke(
         commands, ["mlops", "monitor", "--history", "--check", "production_batch"], obj=metadata
     )
-    history_s = time.perf_counter() - started
     assert timeline.exit_code == 0, timeline.output
     assert len(timeline.output.splitlines()) == 500
-    started = time.perf_counter()
     drawn = runner.invoke(commands, ["mlops", "monitor", "--dashboard"], obj=metadata)
-    dashboard_s = time.perf_counter() - started
     assert drawn.exit_code == 0, drawn.output
     written = root / "data" / "08_reporting" / "monitoring" / "dashboard.html"
     assert drawn.output.strip() == str(written)
     assert written.stat().st_size > 10_000
-    assert history_s < 3 and dashboard_s < 3, (history_s, dashboard_s)
     since = runner.invoke(
         commands, ["mlops", "monitor", "--history", "--since", "1d"], obj=metadata
     )
