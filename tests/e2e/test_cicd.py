@@ -338,7 +338,9 @@ def test_ct_on_alert_trains_only_when_the_checks_alert(venv, project, tmp_path):
     model, no reference yet) train; checks that find nothing (no labels yet: insufficient_labels)
     do not, and the gate says none; the drift case is the GitLab pipeline's scheduled run."""
     path = copy_project(project, tmp_path / "bar-demo")
-    make = ("make", f"PYTHON={venv.bin / 'python'}", "train", "gate", "CT_TRAIN=on-alert")
+    # --no-print-directory: under `make test` (MAKELEVEL set) make prints its directory changes
+    make = ("make", "--no-print-directory", f"PYTHON={venv.bin / 'python'}", "train", "gate",
+            "CT_TRAIN=on-alert")  # fmt: skip
     first = venv.run(*make, "MONITOR_CHECKS=production_batch", cwd=path)
     out = output_of(first)
     assert first.returncode == 0, out[-4000:]
@@ -358,7 +360,7 @@ def test_ct_on_alert_trains_only_when_the_checks_alert(venv, project, tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{path / 'mlflow.db'}")
     assert [str(v.version) for v in client.search_model_versions("name = 'bar_demo'")] == ["1"]
 
-    wrong = venv.run("make", "train", "CT_TRAIN=sometimes", cwd=path)
+    wrong = venv.run("make", "--no-print-directory", "train", "CT_TRAIN=sometimes", cwd=path)
     assert wrong.returncode == 2
     assert "CT_TRAIN is 'sometimes': use always or on-alert" in wrong.stderr
 
