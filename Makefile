@@ -66,6 +66,11 @@ demo: $(STAMP)
 	@rm -f $(DEMO_PROJECT)/serve.pid $(DEMO_PROJECT)/batch.json
 	@echo "  kedro mlops rollout analyze (no labels yet: data/01_raw/ground_truth/ is empty):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops rollout analyze 2>/dev/null | sed 's/^/  /' || true
+	@echo "Monitoring (model quality once labels arrive: POST /feedback, or CSV files in data/01_raw/ground_truth/):"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --check batch_quality 2>/dev/null | sed 's/^/  /'
+	@echo "  kedro mlops monitor --history (every check run, drift and quality) and --dashboard:"
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --history 2>/dev/null | sed 's/^/    /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --dashboard 2>/dev/null | sed 's/^/    /'
 	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow 2>/dev/null \
 		| grep -E '^(Wrote|- `)' | sed 's/^/  /'
@@ -73,7 +78,7 @@ demo: $(STAMP)
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops deploy 2>/dev/null | sed 's/^/  /'
 	@echo "CI > CT > CD (generated with the project; each job runs one of its make targets):"
 	@cd $(DEMO_PROJECT) && ls -1 .github/workflows/*.yml .gitlab-ci.yml | sed 's/^/  /'
-	@cd $(DEMO_PROJECT) && sed -n '5,13p' Makefile | sed 's/^#/ /'
+	@cd $(DEMO_PROJECT) && awk 'NR >= 5 && /^#$$/ {exit} NR >= 5' Makefile | sed 's/^#/ /'
 	@echo "Browse runs:  cd $(DEMO_PROJECT) && $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP)

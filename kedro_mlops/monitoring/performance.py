@@ -343,6 +343,14 @@ def _judge(  # noqa: PLR0917 - one version's data and what it is judged against
     if quality.value is None:
         quality.note = f"{target.metric} is undefined on these labels (one class only)"
         return
+    if quality.version == UNREGISTERED:
+        quality.note = (
+            f"no registered version named by {', '.join(settings.version_columns)} (e.g. a "
+            f"batch scored in the run that trained its model): no test {target.metric} to "
+            f"compare with; score batches with serving.model_uri: "
+            f"models:/{target.model_name}@champion"
+        )
+        return
     if quality.baseline is None:
         quality.note = f"no test {target.metric} logged for {quality.version}"
         return

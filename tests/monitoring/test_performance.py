@@ -115,6 +115,15 @@ def test_a_version_without_test_metrics_cannot_pass():
     result = score(frame, labels_of(frame))
     assert result.status == "insufficient_labels"
     assert "no test roc_auc logged for churn/7" in result.versions[0].note
+    # a batch scored in the run that trained its model names no registered version
+    frame["model_registry"] = ""
+    result = score(frame, labels_of(frame))
+    assert result.status == "insufficient_labels"
+    assert result.versions[0].note == (
+        "no registered version named by answered_by, model_registry (e.g. a batch scored in the "
+        "run that trained its model): no test roc_auc to compare with; score batches with "
+        "serving.model_uri: models:/churn@champion"
+    )
 
 
 def test_the_window_keeps_recent_rows_and_rollout_rows_go_to_the_version_that_answered():
