@@ -5,6 +5,7 @@ them), and an Airflow virtualenv of its own (Airflow and kfp cannot share one)."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,10 +13,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from benchmarks.serving import stop, wait_ready
 from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = os.environ.get("KEDRO_MLOPS_TEST_BASE_IMAGE", "localhost/python-base:bookworm")
@@ -82,6 +88,38 @@ class Env:
             f"{args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
         return result
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``kedro mlops serve``: its process, its address, how long /ready took."""
+
+    process: subprocess.Popen
+    url: str
+    ready_s: float
+
+
+@contextlib.contextmanager
+def serving(venv: Env, path: Path, *options: str) -> Iterator[Served]:
+    """``kedro mlops serve`` in ``path`` on a free port, checking the registry every second,
+    its output in ``path/serve.log``; ready on entry, stopped on exit with SIGTERM (uvicorn's
+    graceful shutdown flushes the inference log)."""
+    port = free_port()
+    command = ("kedro", "mlops", "serve", *options, "--port", str(port), "--reload-interval", "1")
+    with (path / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            venv.command(*command),
+            cwd=path,
+            env=venv.environ(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        yield Served(process, url, wait_ready(url + "/ready", process))
+    finally:
+        stop(process)
 
 
 @pytest.fixture(scope="session")

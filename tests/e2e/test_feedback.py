@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from benchmarks.serving import stop, wait_ready
-from tests.conftest import free_port
+from tests.e2e.conftest import serving
 from tests.e2e.test_monitoring_quality import receiver  # noqa: F401 - a fixture
 from tests.e2e.test_serve import MODEL, ROW_TYPES
 
@@ -50,22 +48,8 @@ def served_project(venv, project, tmp_path, receiver):  # noqa: F811 - the impor
             "    webhooks: []\n", f"    webhooks:\n      - url: {hook}\n        format: slack\n", 1
         )
     )
-    port = free_port()
-    with (path / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            venv.command("kedro", "mlops", "serve", "--port", str(port), "--reload-interval", "1"),
-            cwd=path,
-            env=venv.environ(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url + "/ready", process)
-        yield path, url, receiver[1]
-    finally:
-        stop(process)
+    with serving(venv, path) as running:
+        yield path, running.url, receiver[1]
 
 
 def ask(url: str, rows: pd.DataFrame) -> list[dict]:

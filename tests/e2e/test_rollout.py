@@ -21,6 +21,7 @@ import pytest
 from benchmarks.serving import load, stop, wait_ready
 from tests.conftest import free_port
 from tests.deploy.conftest import required_tool
+from tests.e2e.conftest import serving
 from tests.e2e.test_serve import MODEL, ROW_TYPES, short_error
 
 CUSTOMERS = Path("data/01_raw/customers.csv")  # the training file: it has the labels
@@ -127,25 +128,8 @@ def test_without_a_challenger_a_rollout_is_one_line(venv, project, tmp_path):
 @pytest.fixture(scope="module")
 def server(venv, trial):
     """`kedro mlops serve --rollout shadow` on the trial project, checking aliases every second."""
-    port = free_port()
-    with (trial / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            venv.command(
-                "kedro", "mlops", "serve", "--rollout", "shadow", "--port", str(port),
-                "--reload-interval", "1",
-            ),
-            cwd=trial,
-            env=venv.environ(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url + "/ready", process)
-        yield url
-    finally:
-        stop(process)
+    with serving(venv, trial, "--rollout", "shadow") as running:
+        yield running.url
     log = (trial / "serve.log").read_text()
     assert "Traceback" not in log, log[-3000:]
 

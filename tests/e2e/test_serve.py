@@ -18,8 +18,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from benchmarks.serving import load, stop, wait_ready
+from benchmarks.serving import load
 from tests.conftest import free_port
+from tests.e2e.conftest import serving
 from tests.serving.conftest import openapi_types
 
 MODEL = "bar_demo"
@@ -58,23 +59,9 @@ def server(venv, project, tmp_path_factory):
     """`kedro mlops serve` on a copy of the project, checking the champion alias every second."""
     path = tmp_path_factory.mktemp("serve") / "bar-demo"
     shutil.copytree(project, path, ignore=shutil.ignore_patterns("dist", "__pycache__", "served"))
-    port = free_port()
-    with (path / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            venv.command("kedro", "mlops", "serve", "--port", str(port), "--reload-interval", "1"),
-            cwd=path,
-            env=venv.environ(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    served = Server(process, f"http://127.0.0.1:{port}", path)
-    try:
-        waited = wait_ready(served.url + "/ready", process)
-        print(f"kedro mlops serve ready in {waited:.1f} s")  # shown with -s
-        yield served
-    finally:
-        stop(process)  # SIGTERM: uvicorn's graceful shutdown flushes the inference log
+    with serving(venv, path) as running:
+        print(f"kedro mlops serve ready in {running.ready_s:.1f} s")  # shown with -s
+        yield Server(running.process, running.url, path)
 
 
 ROW_TYPES = {
