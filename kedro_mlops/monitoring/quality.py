@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
+from kedro_mlops.config.serving import PREDICTION_ID
 from kedro_mlops.frames import is_spark
 from kedro_mlops.monitoring.performance import (
     UNREGISTERED,
@@ -73,23 +74,17 @@ def run_performance(
     settings = check.performance
     assert settings is not None  # noqa: S101 - validated: kind performance has one
     try:
-        id_column = dataset.get("id_column")
-        if not id_column:
-            raise CheckInputError(
-                "a performance check joins labels by the id column: params dataset.id_column "
-                "is not set"
-            )
+        predictions = load(check.current)
+        if is_spark(predictions):  # a Spark project's predictions: its few columns as pandas
+            predictions = predictions.toPandas()
         target = Target(
-            id_column=str(id_column),
+            id_column=join_column(dataset, list(predictions.columns), check),
             positive_class=str(dataset.get("positive_class", "")),
             metric=config.registry.gate.metric,
             direction=config.registry.gate.direction,
             model_name=model_name,
         )
         labels = load_labels(settings.labels)
-        predictions = load(check.current)
-        if is_spark(predictions):  # a Spark project's predictions: its few columns as pandas
-            predictions = predictions.toPandas()
         result = score_predictions(
             check.name,
             predictions,
@@ -105,6 +100,27 @@ def run_performance(
     except CheckInputError as exc:
         result = PerformanceResult(name=check.name, status="error", error=str(exc))
     return result, write_outputs(result, directory, html_page=html_page)
+
+
+def join_column(dataset: dict[str, Any], columns: list[str], check: DriftCheckConfig) -> str:
+    """The column labels are joined to predictions by: the id column of the project's dataset,
+    else the ``prediction_id`` the server gives each row it answers without one.
+
+    Raises:
+        CheckInputError: neither is there (a batch without an id column).
+    """
+    from kedro_mlops.monitoring.columns import CheckInputError  # noqa: PLC0415
+
+    id_column = dataset.get("id_column")
+    if id_column:
+        return str(id_column)
+    if PREDICTION_ID in columns:
+        return PREDICTION_ID
+    raise CheckInputError(
+        f"labels cannot be joined to {check.current!r}: params dataset.id_column is not set and "
+        f"its rows have no {PREDICTION_ID!r} (only the server's answers have one); set an id "
+        f"column or remove check {check.name!r} from monitoring.checks"
+    )
 
 
 RUN_NAME = "performance-check"

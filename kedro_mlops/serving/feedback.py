@@ -11,6 +11,7 @@ performance checks join them to the served rows by id.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 # accepted for the id besides its own name
 ID_ALIAS = "id"
+# what with_prediction_ids gives each row: uuid4().hex
+_PREDICTION_ID_SHAPE = re.compile("[0-9a-f]{32}")
 _ID_TYPES: dict[str, tuple[type, ...]] = {
     "long": (int,),
     "integer": (int,),
@@ -106,6 +109,13 @@ def _problems(item: object, key: str, kind: str, classes: set[str] | None) -> li
         if isinstance(value, bool) or not isinstance(value, accepted):
             names = " or ".join(t.__name__ for t in accepted)
             problems.append((given[0], f"expected {names} (the id of a served row), got {value!r}"))
+        elif key == PREDICTION_ID and not _PREDICTION_ID_SHAPE.fullmatch(value):
+            problems.append(
+                (
+                    given[0],
+                    f"expected a prediction_id /predict returned (32 hex digits), got {value!r}",
+                )
+            )
     if LABEL not in item:
         problems.append((LABEL, "missing"))
     elif not isinstance(item[LABEL], (str, int, bool)) or (

@@ -208,17 +208,39 @@ def test_monitor_named_writes_summary_and_page_and_fails_on_degradation(tmp_path
     assert not monitor_named(load, "quality").failed  # warn policy: reported, exit 0
 
 
-def test_monitor_named_without_an_id_column_exits_2(tmp_path, monkeypatch):
-    frame = served(50, "1", good=True, seed=7)
+def _without_id_column(tmp_path, frame: pd.DataFrame, labels: pd.DataFrame):
     check = {"name": "quality", "kind": "performance", "current": "served_traffic"}
     context, config = _project(
-        tmp_path, Catalog(served_traffic=frame, ground_truth=labels_of(frame)), [check]
+        tmp_path, Catalog(served_traffic=frame, ground_truth=labels), [check]
     )()
-    context.params = {"dataset": {}}
+    context.params = {"dataset": {"positive_class": "yes"}}
+    return lambda: (context, config)
+
+
+def test_without_an_id_column_labels_join_served_rows_by_their_prediction_id(tmp_path, monkeypatch):
+    bad = served(300, "2", good=False, seed=6)
+    bad["prediction_id"] = [f"{i:032x}" for i in range(len(bad))]
+    labels = labels_of(bad).rename(columns={"customer_id": "prediction_id"})
+    labels["prediction_id"] = bad["prediction_id"]
+    load = _without_id_column(tmp_path, bad.drop(columns="customer_id"), labels)
     monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
-    report = monitor_named(lambda: (context, config), "quality")
-    with pytest.raises(MonitorError, match=r"performance check 'quality' could not run: .*id_col"):
+    report = monitor_named(load, "quality", fail_on_drift=True)
+    assert report.result.status == "degraded" and report.result.labelled == 300
+
+
+def test_a_batch_without_an_id_column_cannot_be_joined_and_exits_2(tmp_path, monkeypatch):
+    frame = served(50, "1", good=True, seed=7)
+    load = _without_id_column(tmp_path, frame, labels_of(frame))
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    report = monitor_named(load, "quality")
+    with pytest.raises(MonitorError) as raised:
         report.raise_for_error()
+    assert str(raised.value) == (
+        "performance check 'quality' could not run: labels cannot be joined to 'served_traffic': "
+        "params dataset.id_column is not set and its rows have no 'prediction_id' (only the "
+        "server's answers have one); set an id column or remove check 'quality' from "
+        "monitoring.checks"
+    )
     assert MlopsConfig().registry.gate.metric == TARGET.metric
 
 

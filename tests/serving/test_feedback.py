@@ -131,3 +131,10 @@ def test_rows_without_an_id_get_a_prediction_id_that_feedback_names(tmp_path):
     assert len(set(ids)) == 2 and all(len(i) == 32 for i in ids)
     assert accepted.status_code == 202
     assert written(tmp_path)["prediction_id"].tolist() == ids
+    with TestClient(app_with_feedback(model, tmp_path)) as client:
+        refused = client.post("/feedback", json={"id": "8a74", "label": 1})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (
+        "1 invalid label(s); row 0, id: expected a prediction_id /predict returned "
+        "(32 hex digits), got '8a74'"
+    )
