@@ -29,6 +29,7 @@ from kedro_mlops.config.rollout import (
     SCORE,
 )
 from kedro_mlops.config.serving import LABEL  # the joined label of a row (missing: not known)
+from kedro_mlops.frames import as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,13 +120,14 @@ def compute(
     errors = rows[CHALLENGER_PREFIX + ERROR].notna()
     ok = rows[~errors]
     mine, theirs = ok[CHAMPION_PREFIX + PREDICTION], ok[CHALLENGER_PREFIX + PREDICTION]
-    agreement = float((mine.astype(str) == theirs.astype(str)).mean()) if len(ok) else None
+    # as text however a log partition typed them: 0 and 0.0 (a column with gaps) agree
+    agreement = float((as_text(mine) == as_text(theirs)).mean()) if len(ok) else None
     champion_p99, challenger_p99, bucket = _latency(rows)
     labelled = ok[ok[LABEL].notna()] if LABEL in ok.columns else ok.iloc[0:0]
     champion_metric = challenger_metric = None
     note = ""
     if len(labelled):
-        truth = (labelled[LABEL].astype(str) == str(positive_class)).to_numpy()
+        truth = (as_text(labelled[LABEL]) == str(positive_class)).to_numpy()
         champion_metric, note = live_metric(
             metric, truth, labelled, CHAMPION_PREFIX, positive_class
         )
@@ -167,7 +169,7 @@ def live_metric(
             return None, f"{metric} needs both classes among the labels"
         return float(metrics.metric(metric, y_true, score, None)), ""
     if metric in CLASS_METRICS:
-        y_pred = (rows[prefix + PREDICTION].astype(str) == str(positive_class)).to_numpy(int)
+        y_pred = (as_text(rows[prefix + PREDICTION]) == str(positive_class)).to_numpy(int)
         return float(metrics.metric(metric, y_true, None, y_pred)), ""
     known = ", ".join((*SCORE_METRICS, *CLASS_METRICS))
     return None, f"the gate metric {metric!r} has no live counterpart (known: {known})"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.config.rollout import CHALLENGER_PREFIX, CHAMPION_PREFIX, VERSION
-from kedro_mlops.config.serving import LABEL
+from kedro_mlops.config.serving import LABEL, PREDICTION_ID
 from kedro_mlops.errors import InputError
 from kedro_mlops.frames import as_text
 from kedro_mlops.names import CHALLENGER, CHAMPION
@@ -147,7 +147,7 @@ def labels_of(
     target: str,
 ) -> pd.DataFrame | None:
     """The known labels by id (the last one of each id), or ``None`` when the catalog has no
-    ``dataset`` or the project no id column.
+    ``dataset`` or the rows no id column.
 
     Raises:
         RolloutError: when the labels have no id or label column.
@@ -208,7 +208,8 @@ def analyze_project(
             f"serving.log_dataset {config.serving.log_dataset!r}: serve with `kedro mlops serve "
             "--rollout shadow` (or canary) and log predictions first."
         )
-    id_column = dataset.get("id_column")
+    # without an id column, a label names the prediction_id /predict gave the row
+    id_column = dataset.get("id_column") or (PREDICTION_ID if PREDICTION_ID in rows else None)
     labels = labels_of(
         catalog, config.rollout.analysis.labels_dataset, id_column, str(dataset.get("target"))
     )

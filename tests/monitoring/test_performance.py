@@ -4,6 +4,7 @@ metrics; the metrics equal scikit-learn's; bad labels are one clear error."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -219,7 +220,7 @@ def _without_id_column(tmp_path, frame: pd.DataFrame, labels: pd.DataFrame):
 
 def test_without_an_id_column_labels_join_served_rows_by_their_prediction_id(tmp_path, monkeypatch):
     bad = served(300, "2", good=False, seed=6)
-    bad["prediction_id"] = [f"{i:032x}" for i in range(len(bad))]
+    bad["prediction_id"] = [uuid.uuid4().hex for _ in range(len(bad))]
     labels = labels_of(bad).rename(columns={"customer_id": "prediction_id"})
     labels["prediction_id"] = bad["prediction_id"]
     load = _without_id_column(tmp_path, bad.drop(columns="customer_id"), labels)

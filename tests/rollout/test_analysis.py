@@ -183,3 +183,24 @@ def test_psi_is_small_for_the_same_distribution_and_large_for_a_shift():
     shifted = logged_rows(5000, shift=0.3)
     assert psi(shifted["champion_score"], shifted["challenger_score"]) > 0.2
     assert psi(pd.Series([], dtype=float), rows["champion_score"]) is None
+
+
+def test_numeric_classes_compare_however_the_log_typed_them():
+    """0/1 classes: a log column with gaps reads back as floats (0.0), its twin as integers (0)."""
+    rows = logged_rows(400)
+    codes = {"yes": 1, "no": 0}
+    rows[CHAMPION_PREFIX + "prediction"] = rows[CHAMPION_PREFIX + "prediction"].map(codes)
+    rows[CHALLENGER_PREFIX + "prediction"] = (
+        rows[CHALLENGER_PREFIX + "prediction"].map(codes).astype(float)
+    )
+    rows[LABEL] = rows[LABEL].map(codes).astype(float)
+    named = logged_rows(400)
+    as_numbers = compute(
+        rows, champion="1", challenger="2", metric="f1", positive_class="1", live_minutes=5
+    )
+    as_names = compute(
+        named, champion="1", challenger="2", metric="f1", positive_class="yes", live_minutes=5
+    )
+    assert as_numbers.agreement == as_names.agreement > 0.8
+    assert as_numbers.champion_metric == as_names.champion_metric > 0.5
+    assert as_numbers.challenger_metric == as_names.challenger_metric
