@@ -14,6 +14,14 @@ ENGINES = ("pandas", "spark")
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
+# run tags: the registered version a training run's model became, and the content version of
+# that model (its `model_info` output's `version`, which the predictions it makes carry)
+MODEL_TAG = "mlops.registry.model"
+VERSION_TAG = "mlops.registry.version"
+CONTENT_VERSION_TAG = "mlops.model.content_version"
+# the node output whose `version` is the trained model's content version (the starter's)
+MODEL_INFO = "model_info"
+
 _K8S_INVALID = re.compile(r"[^a-z0-9-]+")
 _K8S_NAME_MAX = 63
 

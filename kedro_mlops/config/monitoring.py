@@ -38,6 +38,10 @@ WINDOWS = {"1d": 1, "7d": 7, "all": None}  # window -> days
 DRIFT_ONLY = ("reference", "columns", "prediction", "target")
 
 
+# the version column of batch predictions: "<model>/<version>" of the registered model
+REGISTRY_COLUMN = "model_registry"
+
+
 class PerformanceConfig(Section):
     """A performance check: the predictions of ``current`` joined with labels by the id column,
     scored per model version against that version's own test metrics."""
@@ -67,9 +71,16 @@ class PerformanceConfig(Section):
     prediction_column: str = Field("prediction", description="The predicted class.")
     score_column: str = Field("probability", description="The positive class's probability.")
     version_columns: list[str] = Field(
-        default_factory=lambda: ["answered_by", "model_registry"],
+        default_factory=lambda: ["answered_by", REGISTRY_COLUMN],
         description="The columns naming the registered version that answered, first found "
         "first (answered_by: a version number; model_registry: <name>/<version>).",
+    )
+    content_column: str | None = Field(
+        "model_version",
+        description="The model's content version of each row (the starter's `model_version`): "
+        "rows no version column names (a batch scored in the run that trained its model) are "
+        "judged as the registered version whose training run made that content version; null: "
+        "not looked up.",
     )
     bootstrap: int = Field(
         200, ge=0, description="Resamples of the gate metric's confidence interval; 0: none."

@@ -140,10 +140,11 @@ class TrackingHook:
             recorder.node_started(state, node.name)
 
     @hook_impl
-    def after_node_run(self, node: Node) -> None:
+    def after_node_run(self, node: Node, outputs: dict[str, Any]) -> None:
         state = self._state()
         if state is not None:
             recorder.node_finished(state, node.name)
+            recorder.model_described(state, outputs)
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:  # noqa: ANN401

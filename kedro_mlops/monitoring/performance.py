@@ -345,9 +345,9 @@ def _judge(  # noqa: PLR0917 - one version's data and what it is judged against
         return
     if quality.version == UNREGISTERED:
         quality.note = (
-            f"no registered version named by {', '.join(settings.version_columns)} (e.g. a "
-            f"batch scored in the run that trained its model): no test {target.metric} to "
-            f"compare with; score batches with serving.model_uri: "
+            f"no registered version named by {', '.join(settings.version_columns)} nor found "
+            f"by {settings.content_column} (e.g. the registry is off): no test {target.metric} "
+            f"to compare with; score batches with serving.model_uri: "
             f"models:/{target.model_name}@champion"
         )
         return

@@ -7,25 +7,32 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
+from kedro_mlops.config.monitoring import REGISTRY_COLUMN
 from kedro_mlops.config.serving import PREDICTION_ID
-from kedro_mlops.frames import is_spark
+from kedro_mlops.frames import as_text, is_spark
 from kedro_mlops.monitoring.performance import (
     UNREGISTERED,
     PerformanceResult,
     Target,
     score_predictions,
+    version_keys,
 )
+from kedro_mlops.names import CONTENT_VERSION_TAG, MODEL_TAG, VERSION_TAG
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from kedro_mlops.config import DriftCheckConfig, MlopsConfig
+    import pandas as pd
+
+    from kedro_mlops.config import DriftCheckConfig, MlopsConfig, PerformanceConfig
 
 logger = logging.getLogger(__name__)
+_CONTENT = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 def mlflow_baselines() -> Callable[[str], dict[str, float] | None]:
@@ -51,6 +58,69 @@ def mlflow_baselines() -> Callable[[str], dict[str, float] | None]:
     return baseline
 
 
+def mlflow_registered() -> Callable[[str], str | None]:
+    """The ``<model>/<version>`` a content version was registered as: the registry tags of the
+    training run tagged with it (``tracking`` tags both), or ``None``."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient()
+    found: dict[str, str | None] = {}
+
+    def registered(content: str) -> str | None:
+        if content not in found:
+            found[content] = None
+            if not _CONTENT.fullmatch(content):  # a hash; anything else is no run's tag
+                return None
+            try:
+                experiments = [e.experiment_id for e in client.search_experiments()]
+                runs = client.search_runs(
+                    experiments,
+                    f"tags.`{CONTENT_VERSION_TAG}` = '{content}'",
+                    order_by=["attributes.start_time DESC"],
+                )
+            except MlflowException as exc:
+                logger.info("kedro-mlops: no registered version for %s: %s", content, exc)
+                return None
+            for run in runs:
+                tags = run.data.tags
+                if tags.get(MODEL_TAG) and tags.get(VERSION_TAG):
+                    found[content] = f"{tags[MODEL_TAG]}/{tags[VERSION_TAG]}"
+                    break
+        return found[content]
+
+    return registered
+
+
+def with_registered(
+    predictions: pd.DataFrame,
+    settings: PerformanceConfig,
+    target: Target,
+    registered: Callable[[str], str | None],
+) -> pd.DataFrame:
+    """``predictions`` with the registered version (``model_registry``) of the rows no version
+    column names, found by their content version (``settings.content_column``)."""
+    column = settings.content_column
+    if (
+        not column
+        or column not in predictions.columns
+        or REGISTRY_COLUMN not in settings.version_columns
+    ):
+        return predictions
+    unnamed = version_keys(predictions, settings.version_columns, target.model_name) == UNREGISTERED
+    contents = as_text(predictions[column])
+    names = {c: registered(c) for c in contents[unnamed].unique() if c}
+    names = {c: name for c, name in names.items() if name}
+    if not names:
+        return predictions
+    mapped = contents.map(names)
+    current = predictions[REGISTRY_COLUMN] if REGISTRY_COLUMN in predictions.columns else None
+    fill = mapped.where(unnamed)
+    return predictions.assign(
+        **{REGISTRY_COLUMN: fill if current is None else fill.fillna(current.astype(object))}
+    )
+
+
 def run_performance(
     check: DriftCheckConfig,
     config: MlopsConfig,
@@ -62,6 +132,7 @@ def run_performance(
     directory: Path,
     html_page: bool,
     baselines: Callable[[str], dict[str, float] | None] | None = None,
+    registered: Callable[[str], str | None] | None = None,
 ) -> tuple[PerformanceResult, dict[str, Path]]:
     """Score check ``check`` (``kind: performance``) and write its outputs under ``directory``.
 
@@ -85,6 +156,9 @@ def run_performance(
             model_name=model_name,
         )
         labels = load_labels(settings.labels)
+        predictions = with_registered(
+            predictions, settings, target, registered or mlflow_registered()
+        )
         result = score_predictions(
             check.name,
             predictions,

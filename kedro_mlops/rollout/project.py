@@ -14,7 +14,7 @@ from kedro_mlops.config.rollout import CHALLENGER_PREFIX, CHAMPION_PREFIX, VERSI
 from kedro_mlops.config.serving import LABEL, PREDICTION_ID
 from kedro_mlops.errors import InputError
 from kedro_mlops.frames import as_text
-from kedro_mlops.names import CHALLENGER, CHAMPION
+from kedro_mlops.names import CHALLENGER, CHAMPION, MODEL_TAG, VERSION_TAG
 from kedro_mlops.rollout.analysis import HOLD, PROMOTE, ROLLBACK, compute, decide
 
 if TYPE_CHECKING:
@@ -258,7 +258,7 @@ def _record(
     run = client.create_run(
         experiment_id,
         run_name=f"{RUN_NAME} v{figures.challenger}",
-        tags={**tags, "mlops.registry.model": name, "mlops.registry.version": figures.challenger},
+        tags={**tags, MODEL_TAG: name, VERSION_TAG: figures.challenger},
     )
     mlflow_run.log_batch(run.info.run_id, metrics=figures.as_metrics(), client=client)
     client.set_terminated(run.info.run_id)

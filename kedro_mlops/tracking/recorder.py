@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import internals, mlflow_run
 from kedro_mlops.frames import is_spark
+from kedro_mlops.names import CONTENT_VERSION_TAG, MODEL_INFO
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -138,6 +139,15 @@ def node_finished(state: RunState, node_name: str) -> None:
         state.node_times[node_name] = elapsed
     else:
         mlflow_run.log_batch(state.run_id, metrics={node_metric(node_name): elapsed})
+
+
+def model_described(state: RunState, outputs: dict[str, Any]) -> None:
+    """Tag the run with its model's content version (a ``model_info`` output's ``version``,
+    which the predictions the model makes carry): a performance check finds the registered
+    version of a batch scored in the run that trained its model by it."""
+    info = outputs.get(MODEL_INFO)
+    if isinstance(info, dict) and isinstance(info.get("version"), str):
+        mlflow_run.log_batch(state.run_id, tags={CONTENT_VERSION_TAG: info["version"]})
 
 
 def dataset_loaded(state: RunState, dataset_name: str, data: Any) -> None:  # noqa: ANN401

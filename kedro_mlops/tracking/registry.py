@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.errors import InputError
-from kedro_mlops.names import CHALLENGER, CHAMPION
+from kedro_mlops.names import CHALLENGER, CHAMPION, MODEL_TAG, VERSION_TAG
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 GATE_TAG = "mlops.gate"
 DECISION_TAG = f"{GATE_TAG}.decision"
 REASON_TAG = f"{GATE_TAG}.reason"
-MODEL_TAG = "mlops.registry.model"
-VERSION_TAG = "mlops.registry.version"
 # on a version: why a human gave it an alias (``kedro mlops promote``)
 PROMOTION_TAG = "mlops.promotion"
 # on the registered model: the champion holds by a human decision; the gate only adds challengers

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from kedro_mlops.errors import KedroMlopsError
+from kedro_mlops.names import MODEL_TAG, VERSION_TAG
 
 
 class RunNotFoundError(KedroMlopsError):
@@ -113,8 +114,8 @@ def gate_decision(
             NO_DECISION,
             f"run {name} ({run.info.run_id}, {run.info.status}) registered no model",
         )
-    version = tags.get(registry.VERSION_TAG, "?")
-    model = tags.get(registry.MODEL_TAG, "?")
+    version = tags.get(VERSION_TAG, "?")
+    model = tags.get(MODEL_TAG, "?")
     reason = tags.get(registry.REASON_TAG, "")
     return RunDecision(
         run.info.run_id,

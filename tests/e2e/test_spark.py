@@ -55,6 +55,9 @@ def test_a_spark_project_runs_tracked_gated_and_drift_checked(spark_project, pro
     path, run = spark_project
     printed = output_of(run)
     assert "Traceback" not in printed
+    # the JVM's warnings are fixed, its start-up notes not printed (log4j2.properties)
+    assert "Setting default log level" not in printed
+    assert [line for line in printed.splitlines() if " WARN " in line] == []
     assert "registry gate" in printed
     assert "drift check 'production_batch'" in printed
 

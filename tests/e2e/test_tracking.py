@@ -71,6 +71,9 @@ def test_one_run_per_kedro_run_with_full_lineage(venv, git_project, runner):
     assert tags["mlops.runner"] == runner
     assert tags["mlops.command"] == f"kedro run --runner {runner}"
     assert tags["mlops.pipeline"] == "__default__"
+    # the content version its predictions carry, to find the version it was registered as
+    info = json.loads((path / "data/06_models/model_info.json").read_text())
+    assert tags["mlops.model.content_version"] == info["version"]
     assert {f"node_time_s.{name}" for name in NODES} <= set(metrics)
     assert metrics["run_time_s"] > 0
     inputs = {d.dataset.name: d.dataset for d in run.inputs.dataset_inputs}

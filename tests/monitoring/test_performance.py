@@ -116,13 +116,13 @@ def test_a_version_without_test_metrics_cannot_pass():
     result = score(frame, labels_of(frame))
     assert result.status == "insufficient_labels"
     assert "no test roc_auc logged for churn/7" in result.versions[0].note
-    # a batch scored in the run that trained its model names no registered version
+    # rows that name no registered version, and whose content version was not found
     frame["model_registry"] = ""
     result = score(frame, labels_of(frame))
     assert result.status == "insufficient_labels"
     assert result.versions[0].note == (
-        "no registered version named by answered_by, model_registry (e.g. a batch scored in the "
-        "run that trained its model): no test roc_auc to compare with; score batches with "
+        "no registered version named by answered_by, model_registry nor found by model_version "
+        "(e.g. the registry is off): no test roc_auc to compare with; score batches with "
         "serving.model_uri: models:/churn@champion"
     )
 
@@ -304,3 +304,35 @@ def test_several_checks_run_in_turn_and_one_that_cannot_run_does_not_stop_the_ot
     ]
     with pytest.raises(MonitorError, match=r"'nope' could not run: no check 'nope' in monitoring"):
         nope.raise_for_error()
+
+
+def test_a_batch_scored_in_its_training_run_is_judged_as_the_version_it_was_registered_as(
+    tmp_path, monkeypatch
+):
+    """No version column names the rows (the model was registered after the batch was scored):
+    the training run tagged with their content version says which version they are."""
+    import mlflow  # noqa: PLC0415
+
+    from kedro_mlops.monitoring.quality import mlflow_registered  # noqa: PLC0415
+    from kedro_mlops.names import CONTENT_VERSION_TAG, MODEL_TAG, VERSION_TAG  # noqa: PLC0415
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    experiment = client.create_experiment("churn")
+    tags = {CONTENT_VERSION_TAG: "cd5acfa5dc58", MODEL_TAG: "churn", VERSION_TAG: "2"}
+    client.create_run(experiment, tags=tags)
+    client.create_run(experiment, tags={CONTENT_VERSION_TAG: "0123456789ab"})  # not registered
+    registered = mlflow_registered()
+    assert registered("cd5acfa5dc58") == "churn/2"
+    assert registered("0123456789ab") is None
+    assert registered("x' OR '1'='1") is None  # not a content version: no query made
+
+    bad = served(300, "2", good=False, seed=6).drop(columns="model_registry")
+    bad["model_version"] = np.where(np.arange(300) < 200, "cd5acfa5dc58", "0123456789ab")
+    catalog = Catalog(predictions=bad, ground_truth=labels_of(bad))
+    check = {"name": "quality", "kind": "performance", "current": "predictions"}
+    monkeypatch.setattr("kedro_mlops.monitoring.quality.mlflow_baselines", lambda: BASELINES.get)
+    report = monitor_named(_project(tmp_path, catalog, [check]), "quality")
+    by_version = {quality.version: quality for quality in report.result.versions}
+    assert by_version["churn/2"].rows == 200 and by_version["churn/2"].status == "degraded"
+    assert by_version["unregistered"].rows == 100

@@ -18,6 +18,8 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+# the local JVM's log settings: Spark's warnings, without its start-up notes
+LOGS = Path(__file__).with_name("log4j2.properties")
 # any of these set: Spark runs elsewhere, no local Java needed
 REMOTE_VARIABLES = ("SPARK_REMOTE", "DATABRICKS_HOST")
 NO_JAVA = (
@@ -58,7 +60,11 @@ def local_defaults(settings: dict[str, Any]) -> None:
     loaded by `kedro mlops monitor`): ``spark.yml`` as spark-submit options; Spark talks to
     itself on the loopback interface (no warning about the host name, and it works with no
     network at all); its Python workers are this Python (the project's environment, even when
-    `kedro` was not started from an activated one). Values already set are kept."""
+    `kedro` was not started from an activated one); its JVM logs as ``log4j2.properties``
+    beside this file says. Values already set are kept."""
+    if LOGS.is_file():  # unless spark.yml sets the driver's Java options itself
+        logs = {"spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOGS}"}
+        settings = {**logs, **settings}
     options = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in settings.items())
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f"{options} pyspark-shell")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 from pyspark import cloudpickle
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - pyspark's own name
 from pyspark.sql import types as T  # noqa: N812
 
@@ -36,6 +36,9 @@ from .features import (
 
 cloudpickle.register_pickle_by_value(sys.modules[shared.__name__])
 
+# monotonically_increasing_id: the row's index in its partition in the lower 33 bits
+_ROW_BITS = 33
+_MARK = "_kedro_mlops_row_id"
 INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
 
@@ -256,10 +259,21 @@ def to_pandas(data: DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
 def with_positions(data: DataFrame) -> DataFrame:
     """Column ``row``: each row's position in the table (0, 1, ...), for a table without ids.
 
-    A window over the whole table: Spark moves it to one partition for this.
+    ``monotonically_increasing_id`` holds a row's partition (upper bits) and its index in that
+    partition (lower 33 bits): the position adds the rows of the partitions before it, counted
+    in one small aggregation, so no row leaves its partition (a window over the whole table
+    would move them all into one).
     """
-    order = Window.orderBy(F.monotonically_increasing_id())
-    return data.withColumn(ROW_COLUMN, F.row_number().over(order) - 1)
+    marked = data.withColumn(_MARK, F.monotonically_increasing_id())
+    partition = F.shiftright(F.col(_MARK), _ROW_BITS)
+    counts = marked.groupBy(partition.alias("partition")).count().collect()
+    offsets, total = [], 0
+    for partition_id, rows in sorted((row["partition"], row["count"]) for row in counts):
+        offsets += [F.lit(partition_id), F.lit(total)]
+        total += rows
+    start = F.create_map(*offsets)[partition] if offsets else F.lit(0)
+    index = F.col(_MARK) - F.shiftleft(partition, _ROW_BITS)
+    return marked.withColumn(ROW_COLUMN, (start + index).cast("long")).drop(_MARK)
 
 
 def scored(

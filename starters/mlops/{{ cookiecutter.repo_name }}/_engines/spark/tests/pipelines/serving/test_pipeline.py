@@ -28,7 +28,7 @@ from {{ cookiecutter.python_package }}.pipelines.serving.nodes import (
     prepare_batch,
     prepare_table,
 )
-from {{ cookiecutter.python_package }}.spark_frames import to_pandas
+from {{ cookiecutter.python_package }}.spark_frames import to_pandas, with_positions
 
 TOLERANCE = 1e-9
 
@@ -146,3 +146,12 @@ def test_batch_without_rows_is_refused(batch_table, params):
             params["features"],
             params["serving"],
         )
+
+
+def test_rows_without_an_id_are_numbered_in_table_order_across_partitions(spark):
+    """The ``row`` of a table without ids: 0, 1, ... in table order, whatever its partitions
+    (no row moves between them)."""
+    table = spark.range(0, 10_007, numPartitions=7).withColumnRenamed("id", "position")
+    numbered = with_positions(table).toPandas()
+    assert numbered["row"].tolist() == numbered["position"].tolist() == list(range(10_007))
+    assert with_positions(table.limit(0)).count() == 0
