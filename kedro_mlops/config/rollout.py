@@ -72,7 +72,7 @@ class ServingRolloutConfig(Section):
     @classmethod
     def _open_interval(cls, value: float) -> float:
         if not 0 < value < 1:
-            raise ValueError(f"must be between 0 and 1 (exclusive), got {value}")
+            raise ValueError("must be strictly between 0 and 1")
         return value
 
     @field_validator("challenger_uri")

@@ -81,6 +81,8 @@ def entry_of(result: Any) -> Entry:  # noqa: ANN401 - a CheckResult or a Perform
         }
         figures = {"metric": result.metric, "window": result.window, "versions": versions}
         figures["unknown_label_ids"] = result.unknown_label_ids
+        if result.error:
+            figures["error"] = result.error
         return Entry(at, result.name, "performance", result.status, figures)
     columns = {
         c.column: {"score": c.score, "drifted": c.drifted, "role": c.role} for c in result.columns
@@ -212,9 +214,9 @@ def line(entry: Entry) -> str:
     """One entry of the timeline."""
     head = f"{entry.at}  {entry.check}  {entry.status}"
     figures = entry.figures
+    if figures.get("error"):
+        return f"{head}  {figures['error']}"
     if entry.kind == "drift":
-        if figures.get("error"):
-            return f"{head}  {figures['error']}"
         share = figures.get("drift_share")
         drifted = ", ".join(figures.get("drifted") or []) or "no column"
         return f"{head}  drift share {share:.0%}: {drifted}" if share is not None else head

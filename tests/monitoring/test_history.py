@@ -104,6 +104,14 @@ def test_runs_are_appended_in_order_and_read_back(tmp_path):
     assert not list(path.parent.glob(".history.jsonl.*[!k]"))  # no temporary file left
 
 
+def test_a_check_that_could_not_run_says_why_in_the_timeline(tmp_path):
+    path = tmp_path / "history.jsonl"
+    failed = PerformanceResult(name="batch_quality", status="error", error="no column 'label'")
+    history.append(path, history.entry_of(failed))
+    (line,) = history.timeline(path)
+    assert line.endswith("  batch_quality  error  no column 'label'")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
