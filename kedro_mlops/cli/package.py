@@ -107,7 +107,7 @@ def package(  # noqa: PLR0917 - click passes every option
         serve_asked=SERVE_IMAGE in split(pipelines) or bool(model_uri),
         build=build,
         cache_dir=cache_dir,
-        echo=click.echo,
+        echo=lambda line: click.echo(line, err=True),  # progress (wheel, builder output): a log
         warn=lambda line: click.echo(line, err=True),
     )
     if report.build is None:

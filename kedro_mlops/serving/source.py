@@ -4,8 +4,10 @@ project's local files; and what the batch ``serving`` pipeline scores with (``se
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.errors import InputError
@@ -226,6 +228,20 @@ def default_model_uri(client: MlflowClient, model_name: str, experiment: str) ->
     return models[0].model_uri if models else None
 
 
+def _missing_file(error: BaseException) -> str | None:
+    """The path of a missing file behind a loading error (Kedro wraps it), as the project names
+    it (relative to the current directory when under it), or ``None``."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, FileNotFoundError) and seen.filename:
+            path = Path(str(seen.filename))
+            with contextlib.suppress(ValueError):
+                path = path.relative_to(Path.cwd())
+            return str(path)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def load_local(
     inference: Any,  # noqa: ANN401 - a kedro Pipeline
     catalog: Any,  # noqa: ANN401 - the project's catalog
@@ -247,8 +263,10 @@ def load_local(
         try:
             values[dataset] = catalog.load(dataset)
         except Exception as exc:  # any loading failure is reported the same way
+            missing = _missing_file(exc)
+            why = f"no file {missing}" if missing else str(exc).replace("\n", " ")
             raise ModelSourceError(
-                f"cannot load {dataset!r} for the local model ({exc}); `kedro run` trains one"
+                f"cannot load {dataset!r} for the local model ({why}); `kedro run` trains one"
             ) from None
     try:
         example = catalog.load(input_name)

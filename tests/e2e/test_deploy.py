@@ -209,8 +209,10 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_written(venv, project, tmp_
     result = venv.run("kedro", "mlops", "deploy", cwd=path)
     assert result.returncode == 2, output_of(result)
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("Error: Nothing to deploy: "), output_of(result)
-    assert "model.pkl" in last and last.endswith("`kedro run` trains one")
+    assert last == (
+        "Error: Nothing to deploy: cannot load 'model' for the local model (no file "
+        "data/06_models/model.pkl); `kedro run` trains one"
+    ), output_of(result)
     assert not (path / "deploy").exists()
 
 

@@ -11,6 +11,7 @@ from kedro_mlops.serving.source import (
     alias_version,
     default_model_uri,
     load_from_mlflow,
+    load_local,
     resolve_model_uri,
 )
 from kedro_mlops.tracking.registry import register_and_gate
@@ -61,3 +62,39 @@ def test_default_model_uri(client):  # noqa: F811
     assert default_model_uri(client, "churn", "churn-experiment") == uri  # the newest logged
     register_and_gate(client, uri, run_id, "churn", GateConfig())
     assert default_model_uri(client, "churn", "churn-experiment") == "models:/churn@champion"
+
+
+class _Catalog:
+    """A catalog whose datasets fail to load the way Kedro's do (a DatasetError from the
+    underlying error)."""
+
+    def __init__(self, cause: Exception) -> None:
+        self.cause = cause
+
+    def load(self, name: str):
+        from kedro.io import DatasetError  # noqa: PLC0415
+
+        raise DatasetError(f"Failed while loading data from dataset {name}.\n{self.cause}") from (
+            self.cause
+        )
+
+
+@pytest.mark.parametrize(
+    ("cause", "why"),
+    [
+        (
+            FileNotFoundError(2, "No such file or directory", "data/06_models/model.pkl"),
+            "no file data/06_models/model.pkl",
+        ),
+        (ValueError("bad pickle"), "Failed while loading data from dataset model. bad pickle"),
+    ],
+)
+def test_a_local_model_that_cannot_load_is_one_line(cause, why):
+    from kedro.pipeline import Pipeline, node  # noqa: PLC0415
+
+    inference = Pipeline([node(lambda model, batch: batch, ["model", "batch"], "predictions")])
+    with pytest.raises(ModelSourceError) as caught:
+        load_local(inference, _Catalog(cause), input_name="batch", name="churn")
+    assert caught.value.message == (
+        f"cannot load 'model' for the local model ({why}); `kedro run` trains one"
+    )
