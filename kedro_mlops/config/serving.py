@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, field_validator
 
 from kedro_mlops.config.base import SERVE_PORT, Section
 from kedro_mlops.config.rollout import ServingRolloutConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # the serving image's settings from its environment (`python -m kedro_mlops.serving`); a
 # deployment (kedro mlops deploy) sets them
@@ -24,6 +29,14 @@ ENV_CHALLENGER = "KEDRO_MLOPS_SERVE_CHALLENGER"
 ENV_FRACTION = "KEDRO_MLOPS_SERVE_FRACTION"
 ENV_SEED = "KEDRO_MLOPS_SERVE_SEED"
 ENV_SCORE_COLUMN = "KEDRO_MLOPS_SERVE_SCORE_COLUMN"
+
+
+def label_key(id_column: str | None, columns: Iterable[str]) -> str | None:
+    """The column labels name rows by: the dataset's id column, else the ``prediction_id`` the
+    server gave each row it answered without one (when ``columns`` hold it), else ``None``."""
+    if id_column:
+        return str(id_column)
+    return PREDICTION_ID if PREDICTION_ID in columns else None
 
 
 class ServingConfig(Section):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.config.monitoring import REGISTRY_COLUMN
-from kedro_mlops.config.serving import PREDICTION_ID
+from kedro_mlops.config.serving import PREDICTION_ID, label_key
 from kedro_mlops.frames import as_text, is_spark
 from kedro_mlops.monitoring.performance import (
     UNREGISTERED,
@@ -108,17 +108,16 @@ def with_registered(
     ):
         return predictions
     unnamed = version_keys(predictions, settings.version_columns, target.model_name) == UNREGISTERED
+    if not unnamed.any():
+        return predictions
     contents = as_text(predictions[column])
     names = {c: registered(c) for c in contents[unnamed].unique() if c}
     names = {c: name for c, name in names.items() if name}
     if not names:
         return predictions
-    mapped = contents.map(names)
-    current = predictions[REGISTRY_COLUMN] if REGISTRY_COLUMN in predictions.columns else None
-    fill = mapped.where(unnamed)
-    return predictions.assign(
-        **{REGISTRY_COLUMN: fill if current is None else fill.fillna(current.astype(object))}
-    )
+    # the rows no version column names take the version found (their registry is empty)
+    found = contents.map(names).where(unnamed, predictions.get(REGISTRY_COLUMN))
+    return predictions.assign(**{REGISTRY_COLUMN: found})
 
 
 def run_performance(
@@ -185,11 +184,9 @@ def join_column(dataset: dict[str, Any], columns: list[str], check: DriftCheckCo
     """
     from kedro_mlops.monitoring.columns import CheckInputError  # noqa: PLC0415
 
-    id_column = dataset.get("id_column")
-    if id_column:
-        return str(id_column)
-    if PREDICTION_ID in columns:
-        return PREDICTION_ID
+    key = label_key(dataset.get("id_column"), columns)
+    if key:
+        return key
     raise CheckInputError(
         f"labels cannot be joined to {check.current!r}: params dataset.id_column is not set and "
         f"its rows have no {PREDICTION_ID!r} (only the server's answers have one); set an id "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops import mlflow_run
 from kedro_mlops.config.rollout import CHALLENGER_PREFIX, CHAMPION_PREFIX, VERSION
-from kedro_mlops.config.serving import LABEL, PREDICTION_ID
+from kedro_mlops.config.serving import LABEL, label_key
 from kedro_mlops.errors import InputError
 from kedro_mlops.frames import as_text
 from kedro_mlops.names import CHALLENGER, CHAMPION, MODEL_TAG, VERSION_TAG
@@ -208,8 +208,7 @@ def analyze_project(
             f"serving.log_dataset {config.serving.log_dataset!r}: serve with `kedro mlops serve "
             "--rollout shadow` (or canary) and log predictions first."
         )
-    # without an id column, a label names the prediction_id /predict gave the row
-    id_column = dataset.get("id_column") or (PREDICTION_ID if PREDICTION_ID in rows else None)
+    id_column = label_key(dataset.get("id_column"), rows.columns)
     labels = labels_of(
         catalog, config.rollout.analysis.labels_dataset, id_column, str(dataset.get("target"))
     )
