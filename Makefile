@@ -14,6 +14,8 @@ DEMO_PORT := 18765
 # a weaker retrain for the live-evaluation part of the demo: one split, one boosting round
 DEMO_STUMP := model.hyperparameters.max_iter=1,model.hyperparameters.max_leaf_nodes=2
 DEMO_ROW := {"customer_id": 1, "signup_date": "2025-08-18", "tenure_months": 28, "monthly_charges": 100.12, "total_charges": 2789.17, "num_support_calls": 4, "age": 53, "contract_type": "month-to-month", "internet_service": "fiber", "payment_method": "electronic-check", "region": "north", "paperless_billing": "yes"}
+# pytest workers (pytest-xdist): the suite is mostly waiting on subprocesses, two fit 2 cores
+TEST_WORKERS ?= 2
 export KEDRO_DISABLE_TELEMETRY := 1
 # mkdocs-material's banner about its successor, printed on every build
 export NO_MKDOCS_2_WARNING := 1
@@ -90,7 +92,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest -p no:cacheprovider --timeout=1200 --durations=25 tests
+	$(BIN)/pytest -p no:cacheprovider --timeout=1200 --durations=25 \
+		--numprocesses=$(TEST_WORKERS) --dist=loadgroup --no-loadscope-reorder tests
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site

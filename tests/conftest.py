@@ -31,3 +31,22 @@ def _clean_mlflow_state(monkeypatch, tmp_path):
     # kedro-mlflow sets a process-wide tracking URI and experiment: forget them
     mlflow.set_tracking_uri(None)
     fluent._active_experiment_id = None
+
+
+# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup). A module runs whole
+# on one worker (its module-scoped fixtures are made once); the end-to-end modules that build,
+# push or run container images run on the same worker, one after the other: they share the
+# session's images (`packaged`, the dependency image) and podman's store.
+CONTAINER_MODULES = frozenset(
+    f"tests/e2e/test_{name}.py" for name in ("cicd", "deploy", "export", "package")
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its group, the container group first: the longest, it starts on one
+    worker while the other takes the rest module by module (`--no-loadscope-reorder`)."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        group = "containers" if module in CONTAINER_MODULES else module
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in CONTAINER_MODULES)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from filelock import FileLock
 
 from benchmarks.serving import stop, wait_ready
 from tests.conftest import free_port
@@ -134,7 +135,21 @@ def venv(tmp_path_factory) -> Env:
     reuse = os.environ.get("KEDRO_MLOPS_E2E_VENV")
     if reuse:
         return Env(Path(reuse) / "bin")
-    base = tmp_path_factory.mktemp("venv")
+    # under pytest-xdist every worker has a directory of its own below a shared one: the first
+    # worker builds the environment there, the others wait for it and use it
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    base = shared / "e2e-venv"
+    with FileLock(str(base) + ".lock"):
+        if not (base / "ready").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            _install_venv(base)
+            (base / "ready").touch()
+    return Env(base / "env" / "bin")
+
+
+def _install_venv(base: Path) -> None:
     wheels = base / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
@@ -148,7 +163,6 @@ def venv(tmp_path_factory) -> Env:
         check=True,
         timeout=1200,
     )
-    return env
 
 
 @pytest.fixture(scope="session")
