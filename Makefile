@@ -93,7 +93,7 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -p no:cacheprovider --timeout=1200 --durations=25 \
-		--numprocesses=$(TEST_WORKERS) --dist=loadgroup --no-loadscope-reorder tests
+		--numprocesses=$(TEST_WORKERS) --dist=loadscope --no-loadscope-reorder tests
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 
@@ -33,20 +34,48 @@ def _clean_mlflow_state(monkeypatch, tmp_path):
     fluent._active_experiment_id = None
 
 
-# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup). A module runs whole
-# on one worker (its module-scoped fixtures are made once); the end-to-end modules that build,
-# push or run container images run on the same worker, one after the other: they share the
-# session's images (`packaged`, the dependency image) and podman's store.
+def pytest_configure() -> None:
+    """The stack's warnings kedro-mlops filters for its users (``kedro.init``), filtered in the
+    test process too: pytest keeps these filters under its own for every test."""
+    from kedro_mlops.hooks.cli import (  # noqa: PLC0415
+        QUIET_IMPORTS,
+        filter_known_warnings,
+        known_warnings_dropped,
+    )
+
+    filter_known_warnings()
+    for name in QUIET_IMPORTS:  # MLflow warns under a "once" filter of its own at import
+        with known_warnings_dropped():
+            importlib.import_module(name)
+
+
+# `make test` runs the suite on two workers (pytest-xdist). A module runs whole on one worker (its
+# module-scoped fixtures are made once); the end-to-end modules that build, push or run container
+# images run on the same worker, one after the other: they share the session's images
+# (`packaged`, the dependency image) and podman's store. They come first: the longest group
+# starts at once while the other worker takes the rest, module by module.
 CONTAINER_MODULES = frozenset(
     f"tests/e2e/test_{name}.py" for name in ("cicd", "deploy", "export", "package")
 )
 
 
+def run_group(nodeid: str) -> str:
+    """The group a test runs in: "containers", or its module."""
+    module = nodeid.split("::", 1)[0]
+    return "containers" if module in CONTAINER_MODULES else module
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its group, the container group first: the longest, it starts on one
-    worker while the other takes the rest module by module (`--no-loadscope-reorder`)."""
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        group = "containers" if module in CONTAINER_MODULES else module
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in CONTAINER_MODULES)
+    items.sort(key=lambda item: run_group(item.nodeid) != "containers")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's scope scheduling with ``run_group`` as the scope (its ``xdist_group`` marks do
+    not reach the node ids under pytest 9.2)."""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return run_group(nodeid)
+
+    return ByGroup(config, log)

@@ -14,6 +14,7 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.types import Schema
 
 from kedro_mlops import internals
+from kedro_mlops.tracking.lineage import dataset_source
 
 
 def test_kedro_context_has_the_package_name_and_the_hook_manager():
@@ -42,7 +43,7 @@ def test_mlflow_infers_a_schema_and_takes_one_in_the_dataset():
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
     schema = internals.infer_schema(frame)
     assert isinstance(schema, Schema)
-    dataset = from_pandas(frame, source="data.csv", name="d")
+    dataset = from_pandas(frame, source=dataset_source("data.csv"), name="d", digest="0")
     internals.set_dataset_schema(dataset, schema)
     assert dataset.schema is schema, "MLflow's PandasDataset.schema is no cached property any more"
     entity = internals.dataset_entity(dataset)
