@@ -19,6 +19,9 @@ CHALLENGER = "challenger"
 MODEL_TAG = "mlops.registry.model"
 VERSION_TAG = "mlops.registry.version"
 CONTENT_VERSION_TAG = "mlops.model.content_version"
+# `kedro mlops monitor`'s flag: exit 1 on drift or a degraded model (what CT branches on;
+# `--fail-on-drift`, its first name, is kept)
+FAIL_ON_ALERT = "--fail-on-alert"
 # the node output whose `version` is the trained model's content version (the starter's)
 MODEL_INFO = "model_info"
 

@@ -12,6 +12,7 @@ from kedro_mlops.cli.project import load
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
 from kedro_mlops.errors import EXIT_DRIFT
 from kedro_mlops.hooks.project import experiment_name, model_name, project_config
+from kedro_mlops.names import FAIL_ON_ALERT
 
 if TYPE_CHECKING:
     from kedro.framework.startup import ProjectMetadata
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     "--no-html", is_flag=True, help="Write the JSON summary only (also: monitoring.html: false)."
 )
 @click.option(
-    "--fail-on-alert",
+    FAIL_ON_ALERT,
     "--fail-on-drift",
     "fail_on_drift",
     is_flag=True,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.export.cloud import quartz, yaml_text
 from kedro_mlops.export.errors import ExportError
+from kedro_mlops.names import FAIL_ON_ALERT
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +41,7 @@ from databricks.sdk.runtime import dbutils
 
 project, checks = sys.argv[1], sys.argv[2:]
 named = [part for check in checks for part in ("--check", check)]
-command = [sys.executable, "-m", "kedro", "mlops", "monitor", *named, "--fail-on-drift"]
+command = [sys.executable, "-m", "kedro", "mlops", "monitor", *named, "{fail_on_alert}"]
 code = subprocess.call(command, cwd=project)
 if code > {drift}:
     sys.exit(code)
@@ -164,7 +165,7 @@ def files(plan: ExportPlan, project_root: str = "../../..") -> dict[str, str]:
     if plan.ct is not None:
         jobs.append((plan.ct.dag_id, ct_job(plan, project_root)))
         written[CHECK_SCRIPT] = CHECK_SOURCE.format(
-            project=plan.project_name, value=DRIFT_VALUE, drift=1
+            project=plan.project_name, value=DRIFT_VALUE, drift=1, fail_on_alert=FAIL_ON_ALERT
         )
     for name, job in jobs:
         written[f"{name}{JOB_SUFFIX}"] = yaml_text({"resources": {"jobs": {name: job}}}, header)

@@ -183,9 +183,9 @@ def pipeline_command(package: str, pipeline: str) -> tuple[str, ...]:
 
 def monitor_command(check: str, *quality: str) -> tuple[str, ...]:
     """The drift check (and performance checks) inside an image: exit 0 no drift and no
-    degradation, 1 drift or degradation, 2 error (``--fail-on-drift`` covers both)."""
+    degradation, 1 drift or degradation, 2 error (``--fail-on-alert`` covers both)."""
     checks = (part for name in (check, *quality) for part in ("--check", name))
-    return ("kedro", "mlops", "monitor", *checks, "--fail-on-drift")
+    return ("kedro", "mlops", "monitor", *checks, names.FAIL_ON_ALERT)
 
 
 def plan_export(

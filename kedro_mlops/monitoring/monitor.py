@@ -186,7 +186,7 @@ class MonitorReport:
 
     @property
     def failed(self) -> bool:
-        """Drift or degradation under a ``fail`` policy (or ``--fail-on-drift``)."""
+        """Drift or degradation under a ``fail`` policy (or ``--fail-on-alert``)."""
         return self.result.status in ("drift", DEGRADED) and self.fail_on_drift
 
     def raise_for_error(self) -> None:

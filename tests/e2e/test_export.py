@@ -34,7 +34,7 @@ MONITOR = [
     "production_batch",
     "--check",
     "batch_quality",
-    "--fail-on-drift",
+    "--fail-on-alert",
 ]
 K8S_CONF = f"""\
 packaging:

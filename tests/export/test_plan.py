@@ -62,7 +62,7 @@ def test_the_starter_plan():
     # the check runs in the image of the pipeline that writes the check's current dataset
     assert ct.monitor.image == "bar-demo-serving:0.1"
     assert ct.monitor.command == (
-        "kedro", "mlops", "monitor", "--check", "production_batch", "--fail-on-drift",
+        "kedro", "mlops", "monitor", "--check", "production_batch", "--fail-on-alert",
     )  # fmt: skip
     assert [(s.task_id, s.upstream) for s in ct.retrain] == [
         ("data_engineering", ()),
@@ -189,7 +189,7 @@ def test_notes_name_the_serving_image_and_the_settings():
 
 
 def test_monitor_command_keeps_the_exit_scheme():
-    assert monitor_command("c")[-1] == "--fail-on-drift"  # exit 1 on drift whatever on_drift says
+    assert monitor_command("c")[-1] == "--fail-on-alert"  # exit 1 on drift whatever on_drift says
 
 
 def test_options_override_the_configuration():
@@ -269,7 +269,7 @@ def test_continuous_training_retrains_on_drift_or_degradation():
     assert result.ct.quality == ("batch_quality",)
     assert result.ct.monitor.command == (
         "kedro", "mlops", "monitor", "--check", "production_batch", "--check", "batch_quality",
-        "--fail-on-drift",
+        "--fail-on-alert",
     )  # fmt: skip
     with pytest.raises(ExportError, match=r"export.ct.quality_checks names 'nope', not a check"):
         plan({"ct": {"quality_checks": ["nope"]}}, [CHECK])

@@ -144,7 +144,7 @@ def test_databricks(tmp_path):
     for code, value in ((0, "false"), (1, "true"), (2, None)):
         assert run_check_script(tmp_path, directory / "drift_check.py", code) == (
             value, ["mlops", "monitor", "--check", "production_batch", "--check",
-                    "batch_quality", "--fail-on-drift"],
+                    "batch_quality", "--fail-on-alert"],
         )  # fmt: skip
 
     # databricks-bundles finds problems: a misspelt field
