@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from kedro.framework.startup import bootstrap_project
+from mlflow import MlflowClient
 
 from kedro_mlops.cli import commands
 from tests.hooks.test_tracking_hook import make_project
@@ -83,6 +84,39 @@ def test_input_errors_are_exit_2(tiny, args, message):
     code, output = code_and_output(metadata, *args)
     assert code == 2, output
     assert message in output
+
+
+def test_rollout_promote_and_rollback_move_the_aliases(tiny):
+    root, metadata = tiny
+    name = "tiny_hook_project"
+    store = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(store)
+    client.create_registered_model(name)
+    for version in ("1", "2", "3"):
+        client.create_model_version(name, source=str(root / version))
+    client.set_registered_model_alias(name, "champion", "1")
+    for command in ("promote", "rollback"):
+        result = invoke(metadata, "rollout", command)
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: Model '{name}' has no 'challenger' alias at {store}: nothing to try. A "
+            "training run that does not beat the champion registers one."
+        )
+
+    client.set_registered_model_alias(name, "challenger", "2")
+    result = invoke(metadata, "rollout", "promote", "--reason", "better live")
+    assert (result.exit_code, result.stdout) == (0, f"{name} v2 is now champion (was v1)\n")
+    assert client.get_registered_model(name).aliases == {"champion": 2}
+    assert client.get_model_version(name, "2").tags["mlops.rollout.promoted"] == "better live"
+
+    client.set_registered_model_alias(name, "challenger", "3")
+    result = invoke(metadata, "rollout", "rollback")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{name} v3 rolled back: no longer challenger, tagged mlops.rollout.rejected\n",
+    )
+    assert client.get_registered_model(name).aliases == {"champion": 2}
+    assert client.get_model_version(name, "3").tags["mlops.rollout.rejected"] == "by hand"
 
 
 def test_serve_on_a_busy_port_is_exit_2(tiny):

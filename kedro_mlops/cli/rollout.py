@@ -65,12 +65,7 @@ def analyze(metadata: ProjectMetadata, apply: bool, env_file: Path | None, env: 
 @click.pass_obj
 def promote(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
     """Make the challenger the champion (servers watching @champion swap to it)."""
-    from mlflow.tracking import MlflowClient  # noqa: PLC0415
-
-    from kedro_mlops.rollout import promote_challenger  # noqa: PLC0415
-
-    context, config = load(metadata, env)
-    click.echo(promote_challenger(MlflowClient(), model_name(context, config), reason))
+    _move_aliases(metadata, env, "promote_challenger", reason)
 
 
 @rollout.command()
@@ -79,9 +74,14 @@ def promote(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
 @click.pass_obj
 def rollback(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
     """Stop trying the challenger: remove its alias and tag its version rejected."""
+    _move_aliases(metadata, env, "rollback_challenger", reason)
+
+
+def _move_aliases(metadata: ProjectMetadata, env: str | None, action: str, reason: str) -> None:
+    """Call ``kedro_mlops.rollout.<action>`` on the project's model and print its answer."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops.rollout import rollback_challenger  # noqa: PLC0415
+    from kedro_mlops import rollout as domain  # noqa: PLC0415
 
     context, config = load(metadata, env)
-    click.echo(rollback_challenger(MlflowClient(), model_name(context, config), reason))
+    click.echo(getattr(domain, action)(MlflowClient(), model_name(context, config), reason))
