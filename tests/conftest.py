@@ -53,7 +53,8 @@ def pytest_configure() -> None:
 # module-scoped fixtures are made once); the end-to-end modules that build, push or run container
 # images run on the same worker, one after the other: they share the session's images
 # (`packaged`, the dependency image) and podman's store. They come first: the longest group
-# starts at once while the other worker takes the rest, module by module.
+# starts at once (building the end-to-end virtualenv) while the other worker takes the unit
+# tests, which need no virtualenv, then the other end-to-end modules, module by module.
 CONTAINER_MODULES = frozenset(
     f"tests/e2e/test_{name}.py" for name in ("cicd", "deploy", "export", "package")
 )
@@ -66,7 +67,12 @@ def run_group(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: run_group(item.nodeid) != "containers")
+    def order(item: pytest.Item) -> int:
+        if run_group(item.nodeid) == "containers":
+            return 0
+        return 2 if item.nodeid.startswith("tests/e2e/") else 1
+
+    items.sort(key=order)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
