@@ -290,14 +290,25 @@ def podman_problem() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def podman() -> None:
-    """Skips (or, with KEDRO_MLOPS_REQUIRE_CONTAINERS=1, fails) when podman is unusable."""
+def podman() -> Iterator[None]:
+    """Skips (or, with KEDRO_MLOPS_REQUIRE_CONTAINERS=1, fails) when podman is unusable. At the
+    session's end, removes the untagged images the session left (a rebuilt tag's former image,
+    build-stage layers: several GB per run), and only those."""
     problem = podman_problem()
-    if problem is None:
-        return
-    if REQUIRE_CONTAINERS:
-        pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
-    pytest.skip(f"podman is unusable: {problem}")
+    if problem is not None:
+        if REQUIRE_CONTAINERS:
+            pytest.fail(f"KEDRO_MLOPS_REQUIRE_CONTAINERS=1 but podman is unusable: {problem}")
+        pytest.skip(f"podman is unusable: {problem}")
+    before = _untagged_images()
+    yield
+    left = sorted(_untagged_images() - before)
+    if left:
+        podman_run("rmi", "--force", *left)
+
+
+def _untagged_images() -> set[str]:
+    listed = podman_run("images", "--all", "--quiet", "--no-trunc", "--filter", "dangling=true")
+    return set(listed.stdout.split())
 
 
 @dataclass
