@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import mlflow
+import pandas as pd
 import pytest
 
 from kedro_mlops.config import GateConfig
@@ -36,7 +37,7 @@ def test_decide(direction, minimum, challenger, champion, promoted, reason):
 
 
 class Constant(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         return model_input
 
 
