@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 
@@ -37,16 +36,10 @@ def _clean_mlflow_state(monkeypatch, tmp_path):
 def pytest_configure() -> None:
     """The stack's warnings kedro-mlops filters for its users (``kedro.init``), filtered in the
     test process too: pytest keeps these filters under its own for every test."""
-    from kedro_mlops.hooks.cli import (  # noqa: PLC0415
-        QUIET_IMPORTS,
-        filter_known_warnings,
-        known_warnings_dropped,
-    )
+    from kedro_mlops.hooks.cli import filter_known_warnings, import_quietly  # noqa: PLC0415
 
     filter_known_warnings()
-    for name in QUIET_IMPORTS:  # MLflow warns under a "once" filter of its own at import
-        with known_warnings_dropped():
-            importlib.import_module(name)
+    import_quietly()
 
 
 # `make test` runs the suite on two workers (pytest-xdist). A module runs whole on one worker (its

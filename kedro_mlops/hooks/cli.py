@@ -86,12 +86,18 @@ def on_kedro_start() -> None:
     from kedro.utils import find_kedro_project  # noqa: PLC0415
 
     if find_kedro_project(Path.cwd()) is not None:
-        for name in QUIET_IMPORTS:
-            with known_warnings_dropped():
-                try:
-                    importlib.import_module(name)
-                except ImportError:
-                    continue
+        import_quietly()
+
+
+def import_quietly() -> None:
+    """Import ``QUIET_IMPORTS`` (those installed) with ``KNOWN_WARNINGS`` dropped: some warn
+    under a "once" filter of their own at import, which no later filter reaches."""
+    for name in QUIET_IMPORTS:
+        with known_warnings_dropped():
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
 
 
 def filter_known_warnings() -> None:
