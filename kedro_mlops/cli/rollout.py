@@ -65,7 +65,7 @@ def analyze(metadata: ProjectMetadata, apply: bool, env_file: Path | None, env: 
 @click.pass_obj
 def promote(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
     """Make the challenger the champion (servers watching @champion swap to it)."""
-    _move_aliases(metadata, env, "promote_challenger", reason)
+    _move_aliases(metadata, env, reason, promote=True)
 
 
 @rollout.command()
@@ -74,14 +74,17 @@ def promote(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
 @click.pass_obj
 def rollback(metadata: ProjectMetadata, reason: str, env: str | None) -> None:
     """Stop trying the challenger: remove its alias and tag its version rejected."""
-    _move_aliases(metadata, env, "rollback_challenger", reason)
+    _move_aliases(metadata, env, reason, promote=False)
 
 
-def _move_aliases(metadata: ProjectMetadata, env: str | None, action: str, reason: str) -> None:
-    """Call ``kedro_mlops.rollout.<action>`` on the project's model and print its answer."""
+def _move_aliases(
+    metadata: ProjectMetadata, env: str | None, reason: str, *, promote: bool
+) -> None:
+    """Promote or roll back the project model's challenger and print the answer."""
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    from kedro_mlops import rollout as domain  # noqa: PLC0415
+    from kedro_mlops.rollout import promote_challenger, rollback_challenger  # noqa: PLC0415
 
+    move = promote_challenger if promote else rollback_challenger
     context, config = load(metadata, env)
-    click.echo(getattr(domain, action)(MlflowClient(), model_name(context, config), reason))
+    click.echo(move(MlflowClient(), model_name(context, config), reason))
