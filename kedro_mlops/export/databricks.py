@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.export.cloud import quartz, yaml_text
 from kedro_mlops.export.errors import ExportError
+from kedro_mlops.export.plan import DRIFT_EXIT_CODE
 from kedro_mlops.names import FAIL_ON_ALERT
 
 if TYPE_CHECKING:
@@ -165,7 +166,10 @@ def files(plan: ExportPlan, project_root: str = "../../..") -> dict[str, str]:
     if plan.ct is not None:
         jobs.append((plan.ct.dag_id, ct_job(plan, project_root)))
         written[CHECK_SCRIPT] = CHECK_SOURCE.format(
-            project=plan.project_name, value=DRIFT_VALUE, drift=1, fail_on_alert=FAIL_ON_ALERT
+            project=plan.project_name,
+            value=DRIFT_VALUE,
+            drift=DRIFT_EXIT_CODE,
+            fail_on_alert=FAIL_ON_ALERT,
         )
     for name, job in jobs:
         written[f"{name}{JOB_SUFFIX}"] = yaml_text({"resources": {"jobs": {name: job}}}, header)
