@@ -27,12 +27,30 @@ class _MlopsGroup(click.Group):
 
 @commands.group(name=COMMAND_GROUP, cls=_MlopsGroup)
 @click.version_option(__version__, prog_name="kedro-mlops")
-def mlops() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also show Kedro's and kedro-mlflow's INFO logs (on stderr), such as each dataset a "
+    "command loads from the catalog.",
+)
+def mlops(verbose: bool) -> None:
     """Production ML for this Kedro project: tracking, registry, monitoring, images, serving."""
-    _logs_to_stderr()
+    _console_logs_to_stderr(verbose=verbose)
 
 
-def _logs_to_stderr() -> None:
+# Loggers whose INFO lines say how the project loads (resolvers, each catalog load), not what a
+# command does: the console shows their warnings only, unless --verbose (log files keep all).
+_LOADING_LOGGERS = ("kedro", "kedro_mlflow")
+
+
+def _loading_info(record: logging.LogRecord) -> bool:
+    """Whether a log record is a loading logger's INFO (or DEBUG) line."""
+    quiet = record.levelno < logging.WARNING and record.name.split(".")[0] in _LOADING_LOGGERS
+    return not quiet
+
+
+def _console_logs_to_stderr(*, verbose: bool) -> None:
     """Kedro's log handlers write to stdout; for these commands they write to stderr, so the
     answer is alone on stdout (``kedro mlops status > status.txt`` holds the status only)."""
     handlers = list(logging.getLogger().handlers)
@@ -44,6 +62,10 @@ def _logs_to_stderr() -> None:
             console.file = sys.stderr
         elif isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
             handler.setStream(sys.stderr)
+        else:
+            continue
+        if not verbose:
+            handler.addFilter(_loading_info)
 
 
 ENV_OPTION = click.option("--env", "-e", default=None, help="Kedro configuration environment.")

@@ -86,7 +86,12 @@ def test_mlops_commands_answer_on_stdout_and_log_on_stderr(venv, project):
     assert answer[0] == f"Tracking URI: sqlite:///{project / 'mlflow.db'}"
     assert answer[1] == "Experiment:   bar_demo"
     assert all(" INFO " not in line and "WARNING" not in line for line in answer)
-    assert "Registering new custom resolver" in status.stderr  # kedro-mlflow's log
+    # how the project loads (kedro-mlflow's resolver, each catalog load): only with --verbose,
+    # and then on stderr
+    assert " INFO " not in status.stderr
+    verbose = venv.ok("kedro", "mlops", "-v", "status", cwd=project, offline=True)
+    assert lines(verbose.stdout) == answer
+    assert "Registering new custom resolver" in verbose.stderr  # kedro-mlflow's log
     models = venv.ok("kedro", "mlops", "models", cwd=project, offline=True)
     assert lines(models.stdout)[0] == "Registered model 'bar_demo' (gate: roc_auc, maximize)"
 
