@@ -133,6 +133,27 @@ def test_predict_answers_the_batch_pipeline_predictions(server):
     )
 
 
+def test_the_readmes_serve_example_works_as_written(server):
+    """The curl lines of the generated README's "Serve" section, run by bash against the server
+    (its port instead of 8080): /predict answers the row, /feedback accepts its label."""
+    readme = (server.path / "README.md").read_text()
+    block = readme.split("## Serve\n", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if not line.startswith(("#", "kedro "))]
+    script = "\n".join(commands).replace("localhost:8080", server.url.removeprefix("http://"))
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script.replace("curl -s ", "curl -sf ")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    decoder = json.JSONDecoder()
+    predicted, end = decoder.raw_decode(result.stdout)
+    assert decoder.raw_decode(result.stdout, end)[0] == {"accepted": 1}
+    assert predicted["model"]["version"] == str(champion(server.path).version)
+    (answer,) = predicted["predictions"]
+    assert answer["customer_id"] == 200000
+    assert answer["prediction"] in {"yes", "no"} and 0 <= answer["probability"] <= 1
+
+
 def test_invocations_answers_mlflows_own_client(server, venv):
     port = server.url.rsplit(":", 1)[1]
     script = f"""
