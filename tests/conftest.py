@@ -68,6 +68,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=order)
 
 
+@pytest.hookimpl(optionalhook=True)  # also runs without pytest-xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """xdist's scope scheduling with ``run_group`` as the scope (its ``xdist_group`` marks do
     not reach the node ids under pytest 9.2)."""
