@@ -73,7 +73,11 @@ def test_status_is_0(tiny):
         (["promote", "--lock", "--alias", "x"], "only the 'champion' alias is locked"),
         (["promote", "--lock"], "Model 'tiny_hook_project' has no champion to lock"),
         (["monitor", "--check", "nope"], "no check 'nope' in monitoring.checks"),
-        (["monitor"], "give either --check NAME or both --reference and --current"),
+        (
+            ["monitor"],
+            "Error: give either --check NAME (mlops.yml's checks: production_batch, "
+            "served_traffic, served_quality, batch_quality) or both --reference and --current\n",
+        ),
         (["monitor", "--reference", "a.csv", "--current", "b.csv"], "Error: a.csv: no such file"),
         (["package", "--pipeline", "nope"], "Pipeline(s) 'nope' not registered in this project"),
         (["init"], "already exist(s); nothing was written"),

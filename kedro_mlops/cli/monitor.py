@@ -92,7 +92,13 @@ def monitor(  # noqa: PLR0917 - click passes every option
     if since:
         raise click.UsageError("--since goes with --history")
     if bool(check_names) == bool(reference or current):
-        raise click.UsageError("give either --check NAME or both --reference and --current")
+        configured = ", ".join(
+            check.name for check in project_config(project_path, env).monitoring.checks
+        )
+        raise click.UsageError(
+            f"give either --check NAME (mlops.yml's checks: {configured or 'none'}) or both "
+            "--reference and --current"
+        )
     if not check_names and not (reference and current):
         raise click.UsageError("--reference and --current go together")
     if output and len(check_names) > 1:
