@@ -1,6 +1,6 @@
-"""CI > CT > CD for a Kedro project: the Makefile every CI job calls, GitHub Actions and GitLab CI
-pipelines (``kedro mlops ci`` and the starter), and the gate's decision as a CI output
-(``kedro mlops gate``).
+"""CI > CT > CD for a Kedro project: the Makefile every CI job calls, GitHub Actions, GitLab CI,
+Azure Pipelines and Cloud Build pipelines (``kedro mlops ci`` and the starter), and the gate's
+decision as a CI output (``kedro mlops gate``).
 
 Usable from Python on its own::
 
@@ -17,7 +17,9 @@ from kedro_mlops.cicd.files import (
     CiError,
     CiProject,
     WriteReport,
+    merge_readme,
     providers_for,
+    readme_paragraphs,
     readme_section,
     render_files,
     report_lines,
@@ -36,7 +38,9 @@ __all__ = [
     "WriteReport",
     "env_line",
     "gitlab_include",
+    "merge_readme",
     "providers_for",
+    "readme_paragraphs",
     "readme_section",
     "render_files",
     "report_lines",

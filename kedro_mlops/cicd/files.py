@@ -154,6 +154,7 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "deploy_dir": project.deploy_dir,
         "deploy_environments": list(project.deploy_environments),
         "readme_marker": README_MARKER,
+        "all_providers": PROVIDERS,
         **project.extra,
     }
 
@@ -184,18 +185,69 @@ def readme_section(project: CiProject, providers: Iterable[str]) -> str:
     return _environment().get_template("README-section.md.j2").render(**variables)
 
 
+def readme_paragraphs(project: CiProject, providers: Iterable[str]) -> dict[str, str]:
+    """The section's paragraph on each provider (its files, the secrets to set), by the
+    provider's display name."""
+    chosen = tuple(dict.fromkeys(providers))
+    variables = _variables(project, chosen)
+    env = _environment()
+    return {
+        _PROVIDER_NAMES[name]: env.get_template(f"README-{name}.md.j2").render(**variables)
+        for name in chosen
+    }
+
+
+# the paragraph after the providers' ones in the README section: new ones go before it
+_AFTER_PROVIDERS = "\nWithout a tracking server"
+
+
+def merge_readme(
+    current: str, section: str, paragraphs: Mapping[str, str]
+) -> tuple[str, list[str]]:
+    """``current`` README text with the CI section, or, when it has one already, with the
+    paragraphs of the providers it does not describe yet (before the paragraph that follows
+    the providers' ones, else at the end of the section). Pure.
+
+    Returns:
+        The new text and what was added: ``[README_MARKER]`` for the whole section, else the
+        names of the providers whose paragraph was added.
+    """
+    if README_MARKER not in current:
+        text = current.rstrip("\n") + "\n" + section if current else section.lstrip("\n")
+        return text, [README_MARKER]
+    added = []
+    start = current.index(README_MARKER) + len(README_MARKER)
+    for name, paragraph in paragraphs.items():
+        if f"**{name}**" in current[start:]:
+            continue
+        end = current.find("\n## ", start)
+        end = len(current) if end < 0 else end
+        anchor = current.find(_AFTER_PROVIDERS, start, end)
+        at = anchor if anchor >= 0 else end
+        current = current[:at].rstrip("\n") + "\n\n" + paragraph.rstrip("\n") + "\n" + current[at:]
+        added.append(name)
+    return current, added
+
+
 @dataclass
 class WriteReport:
     """What :func:`write_files` did, by path relative to the project root."""
 
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    # providers whose paragraph was added to a README that had the CI section already
+    readme_added: list[str] = field(default_factory=list)
 
 
 def report_lines(project: CiProject, report: WriteReport) -> list[str]:
     """What ``kedro mlops ci`` prints: the files written and kept, what the user must still set."""
     lines = [f"Wrote {name}" for name in report.written]
     lines += [f"Kept {name}: it already has what the pipelines need" for name in report.kept]
+    if report.readme_added:
+        plural = "s" if len(report.readme_added) > 1 else ""
+        lines.append(
+            f"Added to {README}: the {' and '.join(report.readme_added)} paragraph{plural}"
+        )
     if not project.validate_nodes:
         lines.append(
             "  warning: no plain pipeline has a node named validate*: `make validate` (part of "
@@ -218,9 +270,15 @@ def _ours(path: Path) -> bool:
 
 
 def write_files(
-    root: Path, files: Mapping[str, str], *, readme: str | None = None, force: bool = False
+    root: Path,
+    files: Mapping[str, str],
+    *,
+    readme: str | None = None,
+    paragraphs: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> WriteReport:
-    """Write ``files`` under ``root`` and add ``readme`` to ``README.md`` unless it has it.
+    """Write ``files`` under ``root`` and add the ``readme`` section to ``README.md`` unless it
+    has it, else the provider ``paragraphs`` it lacks (:func:`merge_readme`).
 
     A Makefile written by kedro-mlops is kept as it is (the targets are the same for every
     provider); any other existing file is only replaced with ``force``.
@@ -253,10 +311,13 @@ def write_files(
     if readme is not None:
         target = root / README
         current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if README_MARKER in current:
-            report.kept.append(README)
-        else:
-            text = current.rstrip("\n") + "\n" + readme if current else readme.lstrip("\n")
-            target.write_text(text, encoding="utf-8")
+        text, added = merge_readme(current, readme, paragraphs or {})
+        if added == [README_MARKER]:
             report.written.append(README)
+        elif added:
+            report.readme_added = added
+        else:
+            report.kept.append(README)
+        if added:
+            target.write_text(text, encoding="utf-8")
     return report

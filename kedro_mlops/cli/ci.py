@@ -69,6 +69,7 @@ def add_ci_files(
         project_path,
         cicd.render_files(project, providers),
         readme=cicd.readme_section(project, providers),
+        paragraphs=cicd.readme_paragraphs(project, providers),
         force=force,
     )
     return project, report

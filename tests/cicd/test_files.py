@@ -9,9 +9,12 @@ from kedro_mlops.cicd import (
     GATE_VARIABLE,
     CiError,
     CiProject,
+    merge_readme,
     providers_for,
+    readme_paragraphs,
     readme_section,
     render_files,
+    report_lines,
     validation_nodes,
     write_files,
 )
@@ -244,3 +247,62 @@ def test_validation_nodes(pipelines, expected):
 def test_a_project_without_readme_gets_one(tmp_path):
     write_files(tmp_path, {}, readme=readme_section(PROJECT, ()))
     assert (tmp_path / "README.md").read_text().startswith("## CI > CT > CD\n")
+
+
+def test_a_provider_added_later_gets_its_readme_paragraph(tmp_path):
+    """`kedro mlops ci --provider azure-devops` in a project whose README describes GitHub Actions
+    only: the Azure Pipelines paragraph goes in beside GitHub's, the rest stays as it was."""
+    (tmp_path / "README.md").write_text("# Churn\n")
+    write_files(
+        tmp_path, render_files(PROJECT, ("github",)), readme=readme_section(PROJECT, ("github",))
+    )
+    before = (tmp_path / "README.md").read_text()
+    providers = ("azure-devops", "cloudbuild")
+    report = write_files(
+        tmp_path,
+        render_files(PROJECT, providers),
+        readme=readme_section(PROJECT, providers),
+        paragraphs=readme_paragraphs(PROJECT, providers),
+    )
+    assert (report.kept, report.readme_added) == (["Makefile"], ["Azure Pipelines", "Cloud Build"])
+    assert report_lines(PROJECT, report)[-2] == (
+        "Added to README.md: the Azure Pipelines and Cloud Build paragraphs"
+    )
+    after = (tmp_path / "README.md").read_text()
+    paragraphs = readme_paragraphs(PROJECT, providers)
+    added = "".join("\n" + text for text in paragraphs.values())
+    github_end = before.index("\nWithout a tracking server")
+    assert after == before[:github_end] + added + before[github_end:]
+    again = write_files(
+        tmp_path, {}, readme=readme_section(PROJECT, providers), paragraphs=paragraphs
+    )
+    assert (again.kept, again.readme_added) == (["README.md"], [])
+    assert (tmp_path / "README.md").read_text() == after
+
+
+@pytest.mark.parametrize(
+    ("current", "expected", "added"),
+    [
+        ("", "SECTION\n", ["## CI > CT > CD"]),
+        ("# Churn\n", "# Churn\nSECTION\n", ["## CI > CT > CD"]),
+        # an edited section: the paragraph goes at its end, before the next heading
+        (
+            "## CI > CT > CD\n\nOurs.\n\n## License\n",
+            "## CI > CT > CD\n\nOurs.\n\n**Cloud Build** (x).\n\n## License\n",
+            ["Cloud Build"],
+        ),
+        (
+            "## CI > CT > CD\n\nOurs.",
+            "## CI > CT > CD\n\nOurs.\n\n**Cloud Build** (x).\n",
+            ["Cloud Build"],
+        ),
+        (
+            "## CI > CT > CD\n\n**Cloud Build** (ours).\n",
+            "## CI > CT > CD\n\n**Cloud Build** (ours).\n",
+            [],
+        ),
+    ],
+)
+def test_merge_readme(current, expected, added):
+    paragraphs = {"Cloud Build": "**Cloud Build** (x).\n"}
+    assert merge_readme(current, "SECTION\n", paragraphs) == (expected, added)
