@@ -43,7 +43,7 @@ class DeployReport:
         plan = self.plan
         if plan.config.target == "compose":
             return [
-                f"Wrote {self.where}/ ({len(self.files)} files): compose.yaml, prometheus.yml",
+                f"Wrote {self.where}/ ({len(self.files)} files): {', '.join(self.files)}",
                 f"Alerting rules: {self.rules}",
                 f"Run: docker compose -f {self.where}/compose.yaml up -d   (or podman-compose)",
             ]

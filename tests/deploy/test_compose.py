@@ -16,7 +16,7 @@ def test_the_compose_file_is_valid_and_locked_down(tmp_path):
     plan = make_plan({"deploy": {"target": "compose"}})
     report = deploy_project(plan, tmp_path / "compose", project_path=tmp_path, smoke_row=ROW)
     assert report.lines() == [
-        "Wrote compose/ (4 files): compose.yaml, prometheus.yml",
+        "Wrote compose/ (4 files): README.md, compose.yaml, prometheus.yml, smoke-row.json",
         "Alerting rules: prometheus/rules.yml",
         "Run: docker compose -f compose/compose.yaml up -d   (or podman-compose)",
     ]
