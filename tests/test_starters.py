@@ -75,3 +75,40 @@ def test_kedro_new_prints_kedros_log_line_and_nothing_else(tmp_path):
     # engine: pandas (the default): no Spark file, and no trace of the other engines' files
     assert not (tmp_path / "churn" / "_engines").exists()
     assert not (tmp_path / "churn" / "conf" / "base" / "spark.yml").exists()
+    assert not list((tmp_path / "churn").rglob("__pycache__"))
+
+
+CI_FILES = ("Makefile", ".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
+
+
+def test_a_spark_project_is_made_before_pyspark_is_installed(tmp_path):
+    """The documented order: `kedro new` with `engine: spark`, then `pip install -r
+    requirements.txt` (pyspark). The CI files, rendered from the pandas pipelines before the Spark
+    files replace them, are the ones of a pandas project of the same name."""
+    blocker = tmp_path / "no-pyspark" / "pyspark"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'pyspark'\", name='pyspark')\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KEDRO_")}
+    environ.update(KEDRO_DISABLE_TELEMETRY="1", PYTHONPATH=str(blocker.parent))
+    made = {}
+    for engine in ("spark", "pandas"):
+        (tmp_path / f"{engine}.yml").write_text(
+            f"project_name: Churn\nengine: {engine}\noutput_dir: {tmp_path / engine}\n"
+        )
+        (tmp_path / engine).mkdir()
+        result = subprocess.run(
+            [sys.executable, "-m", "kedro", "new", "--starter=mlops", "--config", f"{engine}.yml"],
+            cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        made[engine] = tmp_path / engine / "churn"
+    assert (made["spark"] / "conf" / "base" / "spark.yml").is_file()
+    assert "from pyspark" in (made["spark"] / "src" / "churn" / "spark_frames.py").read_text()
+    for name in CI_FILES:
+        assert (made["spark"] / name).read_text() == (made["pandas"] / name).read_text(), name
+    section = [
+        (path / "README.md").read_text().split("## CI > CT > CD")[1] for path in made.values()
+    ]
+    assert section[0] == section[1]

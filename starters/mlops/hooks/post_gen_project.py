@@ -1,8 +1,8 @@
-"""After generation: put the files of the `engine` choice in place (`_engines/<engine>/` over
-the pandas project, then `_engines/` removed), say in the README how to install kedro-mlops when it
-did not come from an index, then write the CI > CT > CD files of the `ci` choice (both, github,
-gitlab, none): the same files `kedro mlops ci` writes, rendered from kedro-mlops's templates, so
-there is one copy of each.
+"""After generation: write the CI > CT > CD files of the `ci` choice (both, github, gitlab,
+azure-devops, cloudbuild, none): the same files `kedro mlops ci` writes, rendered from
+kedro-mlops's templates, so there is one copy of each; then put the files of the `engine` choice in
+place (`_engines/<engine>/` over the pandas project, then `_engines/` removed), and say in the
+README how to install kedro-mlops when it did not come from an index.
 
 `pip install -r requirements.txt` finds kedro-mlops on a package index only; a kedro-mlops
 installed from a wheel file, a source folder or a git URL must be installed from there first.
@@ -69,7 +69,11 @@ def ci_files() -> None:
         sys.exit(1)
 
 
+sys.dont_write_bytecode = True  # the project's modules are imported below: no __pycache__ left
 filter_known_warnings()
+# the CI files are rendered from the pandas project's pipelines, before the engine's files replace
+# them: an engine's packages (pyspark) are installed after `kedro new`, with the requirements. The
+# engines' pipelines have the same nodes and datasets (a test compares their CI files).
+ci_files()
 engine_files()
 install_note()
-ci_files()
