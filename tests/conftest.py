@@ -33,13 +33,13 @@ def _clean_mlflow_state(monkeypatch, tmp_path):
     fluent._active_experiment_id = None
 
 
-def pytest_configure() -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """The stack's warnings kedro-mlops filters for its users (``kedro.init``), filtered in the
-    test process too: pytest keeps these filters under its own for every test."""
-    from kedro_mlops.hooks.cli import filter_known_warnings, import_quietly  # noqa: PLC0415
+    test process too, as in a generated project's tests: pytest keeps these filters under its
+    own for every test."""
+    from kedro_mlops.hooks.cli import configure_pytest  # noqa: PLC0415
 
-    filter_known_warnings()
-    import_quietly()
+    configure_pytest(config)
 
 
 # `make test` runs the suite on two workers (pytest-xdist). A module runs whole on one worker (its

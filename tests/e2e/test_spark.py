@@ -96,6 +96,9 @@ def test_the_projects_own_tests_pass(venv, spark_project):
     result = run_offline(venv, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=path)
     assert result.returncode == 0, output_of(result)[-6000:]
     assert " passed" in result.stdout
+    assert "warning" not in result.stdout, result.stdout[-6000:]  # pyspark's too (conftest.py)
+    venv.ok("ruff", "check", ".", cwd=path)  # what `make ci` runs first
+    venv.ok("ruff", "format", "--check", ".", cwd=path)
 
 
 def _error_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -12,8 +12,16 @@ import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
+from kedro_mlops.hooks.cli import configure_pytest
 
 PROJECT_PATH = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """The stack's known warnings filtered as `kedro` commands filter them (kedro-mlops), and
+    the deprecation notes libraries raise about their own code ignored: a test run shows this
+    project's warnings."""
+    configure_pytest(config)
 
 
 @pytest.fixture(scope="session")

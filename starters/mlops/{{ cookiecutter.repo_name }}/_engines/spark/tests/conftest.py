@@ -13,11 +13,19 @@ import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
+from kedro_mlops.hooks.cli import configure_pytest
 
 from {{ cookiecutter.python_package }}.hooks import java_problem, local_session
 from {{ cookiecutter.python_package }}.settings import CONFIG_LOADER_ARGS
 
 PROJECT_PATH = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """The stack's known warnings filtered as `kedro` commands filter them (kedro-mlops), and
+    the deprecation notes libraries raise about their own code ignored: a test run shows this
+    project's warnings."""
+    configure_pytest(config)
 
 
 @pytest.fixture(scope="session")

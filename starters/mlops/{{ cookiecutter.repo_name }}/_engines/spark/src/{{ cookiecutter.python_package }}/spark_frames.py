@@ -268,7 +268,9 @@ def with_positions(data: DataFrame) -> DataFrame:
     partition = F.shiftright(F.col(_MARK), _ROW_BITS)
     counts = marked.groupBy(partition.alias("partition")).count().collect()
     offsets, total = [], 0
-    for partition_id, rows in sorted((row["partition"], row["count"]) for row in counts):
+    for partition_id, rows in sorted(
+        (row["partition"], row["count"]) for row in counts
+    ):
         offsets += [F.lit(partition_id), F.lit(total)]
         total += rows
     start = F.create_map(*offsets)[partition] if offsets else F.lit(0)

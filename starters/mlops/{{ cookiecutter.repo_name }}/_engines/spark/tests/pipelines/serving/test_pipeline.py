@@ -153,5 +153,7 @@ def test_rows_without_an_id_are_numbered_in_table_order_across_partitions(spark)
     (no row moves between them)."""
     table = spark.range(0, 10_007, numPartitions=7).withColumnRenamed("id", "position")
     numbered = with_positions(table).toPandas()
-    assert numbered["row"].tolist() == numbered["position"].tolist() == list(range(10_007))
+    assert (
+        numbered["row"].tolist() == numbered["position"].tolist() == list(range(10_007))
+    )
     assert with_positions(table.limit(0)).count() == 0
