@@ -38,13 +38,13 @@ demo: $(STAMP)
 	cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro run
 	@echo
 	@echo "==================== kedro-mlops demo ===================="
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops status 2>/dev/null
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops status
 	@echo "Predictions:  $(DEMO_PROJECT)/data/07_model_output/predictions.csv"
 	@head -n 4 $(DEMO_PROJECT)/data/07_model_output/predictions.csv | sed 's/^/  /'
 	@echo "Drift report: $$(ls -d $(DEMO_PROJECT)/data/08_reporting/drift/production_batch/*/report.html | tail -n 1)"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops models 2>&1 | sed 's/^/  /'
 	@echo "Container images (build context; add --build where docker, podman or buildah is installed):"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore $(BIN)/kedro mlops package 2>/dev/null | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops package 2>&1 | sed 's/^/  /'
 	@echo "Online serving (kedro mlops serve, the champion behind a typed REST API):"
 	@cd $(DEMO_PROJECT) && { PATH="$(BIN):$$PATH" $(BIN)/kedro mlops serve --port $(DEMO_PORT) >serve.log 2>&1 & echo $$! >serve.pid; }
 	@for i in $$(seq 1 150); do curl -sf localhost:$(DEMO_PORT)/ready >/dev/null && break; sleep 0.2; done
@@ -56,8 +56,8 @@ demo: $(STAMP)
 	@echo "  (docs: http://127.0.0.1:8080/docs while \`kedro mlops serve\` runs; served rows: data/07_model_output/served/)"
 	@echo "Live evaluation (a weaker retrain registered as challenger, tried in the champion's shadow):"
 	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro run --pipeline data_science \
-		--params "$(DEMO_STUMP)" >rollout-train.log 2>&1 && PATH="$(BIN):$$PATH" PYTHONWARNINGS=ignore \
-		$(BIN)/kedro mlops models 2>/dev/null | sed 's/^/  /'
+		--params "$(DEMO_STUMP)" >rollout-train.log 2>&1 && PATH="$(BIN):$$PATH" \
+		$(BIN)/kedro mlops models 2>&1 | sed 's/^/  /'
 	@cd $(DEMO_PROJECT) && { PATH="$(BIN):$$PATH" $(BIN)/kedro mlops serve --rollout shadow --port $(DEMO_PORT) >serve.log 2>&1 & echo $$! >serve.pid; }
 	@for i in $$(seq 1 150); do curl -sf localhost:$(DEMO_PORT)/ready >/dev/null && break; sleep 0.2; done
 	@cd $(DEMO_PROJECT) && $(BIN)/python -c "import pandas as p; print(p.read_csv('data/01_raw/production_batch.csv').to_json(orient='records'))" >batch.json
@@ -67,17 +67,17 @@ demo: $(STAMP)
 	@pid=$$(cat $(DEMO_PROJECT)/serve.pid) && kill $$pid && while kill -0 $$pid 2>/dev/null; do sleep 0.2; done
 	@rm -f $(DEMO_PROJECT)/serve.pid $(DEMO_PROJECT)/batch.json
 	@echo "  kedro mlops rollout analyze (no labels yet: data/01_raw/ground_truth/ is empty):"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops rollout analyze 2>/dev/null | sed 's/^/  /' || true
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops rollout analyze 2>&1 | sed 's/^/  /' || true
 	@echo "Monitoring (model quality once labels arrive: POST /feedback, or CSV files in data/01_raw/ground_truth/):"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --check batch_quality 2>/dev/null | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --check batch_quality 2>&1 | sed 's/^/  /'
 	@echo "  kedro mlops monitor --history (every check run, drift and quality) and --dashboard:"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --history 2>/dev/null | sed 's/^/    /'
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --dashboard 2>/dev/null | sed 's/^/    /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --history 2>&1 | sed 's/^/    /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops monitor --dashboard 2>&1 | sed 's/^/    /'
 	@echo "Orchestration (kedro mlops export --target airflow; --target kubeflow for KFP / Vertex AI):"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow 2>/dev/null \
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops export --target airflow \
 		| grep -E '^(Wrote|- `)' | sed 's/^/  /'
 	@echo "Kubernetes (kedro mlops deploy; make deploy ENV=staging applies, checks and rolls back):"
-	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops deploy 2>/dev/null | sed 's/^/  /'
+	@cd $(DEMO_PROJECT) && PATH="$(BIN):$$PATH" $(BIN)/kedro mlops deploy 2>&1 | sed 's/^/  /'
 	@echo "CI > CT > CD (generated with the project; each job runs one of its make targets):"
 	@cd $(DEMO_PROJECT) && ls -1 .github/workflows/*.yml .gitlab-ci.yml | sed 's/^/  /'
 	@cd $(DEMO_PROJECT) && awk 'NR >= 5 && /^#$$/ {exit} NR >= 5' Makefile | sed 's/^#/ /'
