@@ -69,6 +69,42 @@ def test_configured_column_absent_from_the_data(venv, project, tmp_path):
     assert "data/01_raw/customers.csv: missing column(s) ['county']" in output
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        (
+            "charges_per_tenure_month: [total_charges, tenure_months]",
+            "charges_per_tenure_month: [total_charges, months]",
+            "features.ratios.charges_per_tenure_month divides column(s) ['months'] that the "
+            "data does not have; its columns are ['customer_id', 'signup_date', ",
+        ),
+        (
+            "timestamp_parts: [month, dayofweek]",
+            "timestamp_parts: [month, weekday_name]",
+            "features.timestamp_parts: 'weekday_name' is not a date part (a pandas .dt "
+            "attribute such as year, month, dayofweek, hour)",
+        ),
+    ],
+)
+def test_derived_features_of_unknown_columns_or_parts(
+    venv, project, tmp_path, before, after, message
+):
+    """`features` in parameters.yml naming a column the data lacks (left over from the
+    starter's data) or an unknown date part: one line, exit 2, no traceback."""
+    copy = copy_project(project, tmp_path / "features")
+    params = copy / "conf" / "base" / "parameters.yml"
+    assert before in params.read_text()
+    params.write_text(params.read_text().replace(before, after))
+    result = venv.run("kedro", "run", "--pipeline", "data_engineering", cwd=copy, offline=True)
+    assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    error, trace = [line for line in result.stderr.splitlines() if line.strip()][-2:]
+    assert error.startswith(
+        f"Error: Node 'build_features' failed: conf/base/parameters.yml: {message}"
+    ), error
+    assert trace == "The traceback is in info.log."
+
+
 def test_single_class_target(venv, project, tmp_path):
     copy = copy_project(project, tmp_path / "single")
     raw = copy / "data" / "01_raw" / "customers.csv"

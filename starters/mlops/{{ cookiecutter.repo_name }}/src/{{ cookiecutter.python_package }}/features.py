@@ -135,6 +135,49 @@ def range_error(
     )
 
 
+def _date_parts() -> frozenset[str]:
+    """The numeric attributes of pandas' ``.dt`` accessor (year, month, dayofweek ...)."""
+    accessor = pd.Series([], dtype="datetime64[ns]").dt
+    values = {
+        name: getattr(accessor, name, None)
+        for name in dir(accessor)
+        if not name.startswith("_")
+    }
+    return frozenset(
+        name
+        for name, value in values.items()
+        if isinstance(value, pd.Series) and value.dtype.kind in "biuf"
+    )
+
+
+# what ``features.timestamp_parts`` may name
+DATE_PARTS = _date_parts()
+
+
+def check_features(
+    columns: list[str], dataset: dict[str, Any], features: dict[str, Any]
+) -> None:
+    """Raise if ``features`` (conf/base/parameters.yml) derives from columns the data does
+    not have, or names a date part pandas does not know."""
+    for name, (numerator, denominator) in (features.get("ratios") or {}).items():
+        missing = [
+            column for column in (numerator, denominator) if column not in columns
+        ]
+        if missing:
+            raise DataValidationError(
+                f"conf/base/parameters.yml: features.ratios.{name} divides column(s) "
+                f"{missing} that the data does not have; its columns are {columns}"
+            )
+    if not dataset.get("timestamp_column"):
+        return
+    for part in features.get("timestamp_parts") or []:
+        if part not in DATE_PARTS:
+            raise DataValidationError(
+                f"conf/base/parameters.yml: features.timestamp_parts: {part!r} is not a "
+                "date part (a pandas .dt attribute such as year, month, dayofweek, hour)"
+            )
+
+
 def warn_zero_denominators(name: str, denominator: str, zeros: int, rows: int) -> None:
     """The warning of a ratio feature whose denominator is 0 in ``zeros`` rows."""
     logger.warning(
@@ -168,7 +211,11 @@ def build_features(
 
     A ratio is missing where its denominator is 0 or missing (a warning says in how many rows);
     the model's numeric imputer fills it with the training median.
+
+    Raises:
+        DataValidationError: ``features`` names columns the data does not have.
     """
+    check_features(list(data.columns), dataset, features)
     data = data.copy()
     timestamp = dataset.get("timestamp_column")
     if timestamp:

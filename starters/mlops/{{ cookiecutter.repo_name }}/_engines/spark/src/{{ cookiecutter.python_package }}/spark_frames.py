@@ -195,6 +195,7 @@ def with_features(
 ) -> DataFrame:
     """``features.build_features`` on every row (the input normalised); the zero-denominator
     warning is counted over the whole table, as on pandas."""
+    shared.check_features(data.columns, dataset, features)
     derived = [
         column
         for column in numeric_feature_columns(dataset, features)
