@@ -201,7 +201,7 @@ def test_export_writes_definitions_and_says_how_to_deploy(  # noqa: PLR0915
     bad = venv.run("kedro", "mlops", "export", "--schedule", "daily", cwd=path, offline=True)
     assert bad.returncode == 2, bad.stdout + bad.stderr
     assert bad.stderr.strip().splitlines()[-1] == (
-        "Error: Invalid option --schedule 'daily': Value error, 'daily' is not a schedule; use 5 "
+        "Error: Invalid option --schedule 'daily': 'daily' is not a schedule; use 5 "
         "cron fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
         "@yearly, @annually"
     )

@@ -102,7 +102,7 @@ def test_bad_input_is_one_line(venv, trial):
     )
     assert fraction.returncode == 2
     assert short_error(fraction) == (
-        "Error: Invalid option --fraction 1.5: Value error, must be strictly between 0 and 1"
+        "Error: Invalid option --fraction 1.5: must be strictly between 0 and 1"
     )
 
 

@@ -15,19 +15,19 @@ from kedro_mlops.errors import ConfigError
          "'export.target': Input should be 'airflow', 'kubeflow', 'stepfunctions', 'azureml' or "
          "'databricks' (got 'argo')"),
         ({"stepfunctions": {"secret_arn": "my-secret"}},
-         "'export.stepfunctions.secret_arn': Value error, 'my-secret' is not an ARN; use e.g. "
+         "'export.stepfunctions.secret_arn': 'my-secret' is not an ARN; use e.g. "
          "'arn:aws:iam::123456789012:role/ecs-task'"),
         ({"databricks": {"host": "https://user:pw@x.cloud.databricks.com"}},
-         "'export.databricks.host': Value error, "),
-        ({"schedule": "daily"}, "'export.schedule': Value error, 'daily' is not a schedule; use 5 "
+         "'export.databricks.host': "),
+        ({"schedule": "daily"}, "'export.schedule': 'daily' is not a schedule; use 5 "
          "cron fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
          "@yearly, @annually (got 'daily')"),
         ({"ct": {"schedule": "* * *"}},
-         "'export.ct.schedule': Value error, '* * *' is not a schedule"),
-        ({"resources": {"memory": "2 GB"}}, "'export.resources.memory': Value error, '2 GB' is not "
+         "'export.ct.schedule': '* * *' is not a schedule"),
+        ({"resources": {"memory": "2 GB"}}, "'export.resources.memory': '2 GB' is not "
          "a Kubernetes quantity; use e.g. '500m', '2', '512Mi', '4Gi' (got '2 GB')"),
         ({"kubernetes": {"data_volume_claim": "my_data"}}, "'export.kubernetes.data_volume_claim': "
-         "Value error, 'my_data' is not a Kubernetes name; use lower-case letters, digits and '-' "
+         "'my_data' is not a Kubernetes name; use lower-case letters, digits and '-' "
          "(at most 63, no '_'), e.g. 'churn-data' (got 'my_data')"),
         ({"airflow": {"operator": "celery"}}, "'export.airflow.operator': Input should be 'docker' "
          "or 'kubernetes'"),

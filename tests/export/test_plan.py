@@ -205,7 +205,7 @@ def test_a_bad_option_is_named():
         merge_options(parse_config({}).export, schedule="daily")
     assert error.value.exit_code == 2
     assert error.value.message == (
-        "Invalid option --schedule 'daily': Value error, 'daily' is not a schedule; use 5 cron "
+        "Invalid option --schedule 'daily': 'daily' is not a schedule; use 5 cron "
         "fields (e.g. '0 3 * * *') or one of @once, @hourly, @daily, @weekly, @monthly, "
         "@yearly, @annually"
     )

@@ -13,7 +13,7 @@ from kedro_mlops.errors import ConfigError
     [
         (
             {"serving": {"rollout": {"fraction": 1.5}}},
-            "'serving.rollout.fraction': Value error, must be strictly between 0 and 1 (got 1.5)",
+            "'serving.rollout.fraction': must be strictly between 0 and 1 (got 1.5)",
         ),
         (
             {"serving": {"rollout": {"mode": "blue-green"}}},
