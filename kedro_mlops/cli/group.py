@@ -62,9 +62,11 @@ def _console_logs_to_stderr(*, verbose: bool) -> None:
             console.file = sys.stderr
         elif isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
             handler.setStream(sys.stderr)
-        else:
+        if isinstance(handler, logging.FileHandler):  # a log file keeps everything
             continue
-        if not verbose:
+        if verbose:  # (a process may run several commands: tests, a notebook)
+            handler.removeFilter(_loading_info)
+        else:
             handler.addFilter(_loading_info)
 
 
