@@ -147,7 +147,7 @@ def _variables(project: CiProject, providers: tuple[str, ...]) -> dict[str, Any]
         "validate_nodes": list(project.validate_nodes),
         "monitor_checks": list(project.monitor_checks),
         "providers": list(providers),
-        "providers_text": ", ".join(_PROVIDER_NAMES[name] for name in providers),
+        "provider_names": _PROVIDER_NAMES,
         "gate_variable": GATE_VARIABLE,
         "ci_dir": CI_DIR,
         "image_cache": IMAGE_CACHE,
@@ -188,11 +188,13 @@ def readme_section(project: CiProject, providers: Iterable[str]) -> str:
 def readme_paragraphs(project: CiProject, providers: Iterable[str]) -> dict[str, str]:
     """The section's paragraph on each provider (its files, the secrets to set), by the
     provider's display name."""
-    chosen = tuple(dict.fromkeys(providers))
-    variables = _variables(project, chosen)
+    chosen = [name for name in PROVIDERS if name in set(providers)]  # the section's order
+    variables = _variables(project, tuple(chosen))
     env = _environment()
     return {
-        _PROVIDER_NAMES[name]: env.get_template(f"README-{name}.md.j2").render(**variables)
+        _PROVIDER_NAMES[name]: env.get_template(f"README-{name}.md.j2").render(
+            **variables, provider=name
+        )
         for name in chosen
     }
 
@@ -218,10 +220,12 @@ def merge_readme(
     added = []
     start = current.index(README_MARKER) + len(README_MARKER)
     for name, paragraph in paragraphs.items():
-        if f"**{name}**" in current[start:]:
+        end = min(
+            (at for at in (current.find(h, start) for h in ("\n# ", "\n## ")) if at >= 0),
+            default=len(current),
+        )
+        if f"**{name}**" in current[start:end]:
             continue
-        end = current.find("\n## ", start)
-        end = len(current) if end < 0 else end
         anchor = current.find(_AFTER_PROVIDERS, start, end)
         at = anchor if anchor >= 0 else end
         current = current[:at].rstrip("\n") + "\n\n" + paragraph.rstrip("\n") + "\n" + current[at:]

@@ -7,6 +7,7 @@ import yaml
 
 from kedro_mlops.cicd import (
     GATE_VARIABLE,
+    PROVIDERS,
     CiError,
     CiProject,
     merge_readme,
@@ -256,7 +257,6 @@ def test_a_provider_added_later_gets_its_readme_paragraph(tmp_path):
     write_files(
         tmp_path, render_files(PROJECT, ("github",)), readme=readme_section(PROJECT, ("github",))
     )
-    before = (tmp_path / "README.md").read_text()
     providers = ("azure-devops", "cloudbuild")
     report = write_files(
         tmp_path,
@@ -270,9 +270,8 @@ def test_a_provider_added_later_gets_its_readme_paragraph(tmp_path):
     )
     after = (tmp_path / "README.md").read_text()
     paragraphs = readme_paragraphs(PROJECT, providers)
-    added = "".join("\n" + text for text in paragraphs.values())
-    github_end = before.index("\nWithout a tracking server")
-    assert after == before[:github_end] + added + before[github_end:]
+    # the section as if all three had been chosen at first; the rest of the README untouched
+    assert after == "# Churn\n" + readme_section(PROJECT, ("github", *providers))
     again = write_files(
         tmp_path, {}, readme=readme_section(PROJECT, providers), paragraphs=paragraphs
     )
@@ -306,3 +305,25 @@ def test_a_provider_added_later_gets_its_readme_paragraph(tmp_path):
 def test_merge_readme(current, expected, added):
     paragraphs = {"Cloud Build": "**Cloud Build** (x).\n"}
     assert merge_readme(current, "SECTION\n", paragraphs) == (expected, added)
+
+
+@pytest.mark.parametrize("providers", [("gitlab",), ("cloudbuild", "github"), PROVIDERS])
+def test_paragraphs_added_later_make_the_section_a_first_choice_writes(providers):
+    """A section for github, then the paragraphs of ``providers`` (any order): the section
+    written for all of them at once, the gitlab-ci-local note included with GitLab."""
+    chosen = ("github", *providers)
+    merged, _added = merge_readme(
+        readme_section(PROJECT, ("github",)), "", readme_paragraphs(PROJECT, providers)
+    )
+    assert merged == readme_section(PROJECT, chosen)
+    assert ("gitlab-ci-local" in merged) == ("gitlab" in chosen)
+
+
+def test_merge_readme_looks_for_a_paragraph_in_the_section_only():
+    current = "## CI > CT > CD\n\nOurs.\n\n# Notes\n\n**Cloud Build** elsewhere.\n"
+    merged, added = merge_readme(current, "", {"Cloud Build": "**Cloud Build** (x).\n"})
+    assert added == ["Cloud Build"]
+    assert merged == (
+        "## CI > CT > CD\n\nOurs.\n\n**Cloud Build** (x).\n\n"
+        "# Notes\n\n**Cloud Build** elsewhere.\n"
+    )
