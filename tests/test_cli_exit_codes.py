@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import numpy as np
@@ -161,3 +162,22 @@ def test_monitor_follows_monitoring_html(tiny):
     args = ["monitor", "--reference", "a.csv", "--current", "b.csv", "--output", str(out)]
     assert code_and_output(metadata, *args)[0] == 0
     assert sorted(path.name for path in out.iterdir()) == ["summary.json"]
+
+
+def test_project_loading_logs_show_only_with_verbose(tiny):
+    """Kedro's and kedro-mlflow's INFO records while a command loads the project stay off the
+    console unless --verbose; after each command the handler is as it was."""
+    from kedro.logging import RichHandler  # noqa: PLC0415
+
+    _root, metadata = tiny
+    handler = RichHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        runs = [invoke(metadata, *args) for args in (["status"], ["-v", "status"], ["status"])]
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [run.exit_code for run in runs] == [0, 0, 0]
+    resolver = "Registering new custom resolver"  # kedro-mlflow's INFO, at every session
+    assert [resolver in run.stderr for run in runs] == [False, True, False]
+    assert all(resolver not in run.stdout for run in runs)
+    assert handler.filters == []

@@ -89,6 +89,7 @@ def test_mlops_commands_answer_on_stdout_and_log_on_stderr(venv, project):
     # how the project loads (kedro-mlflow's resolver, each catalog load): only with --verbose,
     # and then on stderr
     assert " INFO " not in status.stderr
+    assert "Registering new custom resolver" not in status.stderr
     verbose = venv.ok("kedro", "mlops", "-v", "status", cwd=project, offline=True)
     assert lines(verbose.stdout) == answer
     assert "Registering new custom resolver" in verbose.stderr  # kedro-mlflow's log
