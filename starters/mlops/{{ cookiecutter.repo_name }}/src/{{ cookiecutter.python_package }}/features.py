@@ -157,25 +157,30 @@ DATE_PARTS = _date_parts()
 def check_features(
     columns: list[str], dataset: dict[str, Any], features: dict[str, Any]
 ) -> None:
-    """Raise if ``features`` (conf/base/parameters.yml) derives from columns the data does
-    not have, or names a date part pandas does not know."""
-    for name, (numerator, denominator) in (features.get("ratios") or {}).items():
-        missing = [
-            column for column in (numerator, denominator) if column not in columns
-        ]
-        if missing:
-            raise DataValidationError(
-                f"conf/base/parameters.yml: features.ratios.{name} divides column(s) "
-                f"{missing} that the data does not have; its columns are {columns}"
-            )
-    if not dataset.get("timestamp_column"):
-        return
-    for part in features.get("timestamp_parts") or []:
+    """Raise if ``features`` (conf/base/parameters.yml) names a date part pandas does not
+    know, or a ratio that is not two columns of the data (or features derived before it)."""
+    timestamp = dataset.get("timestamp_column")
+    parts = (features.get("timestamp_parts") or []) if timestamp else []
+    for part in parts:
         if part not in DATE_PARTS:
             raise DataValidationError(
                 f"conf/base/parameters.yml: features.timestamp_parts: {part!r} is not a "
                 "date part (a pandas .dt attribute such as year, month, dayofweek, hour)"
             )
+    known = [*columns, *(f"{timestamp}_{part}" for part in parts)]
+    for name, pair in (features.get("ratios") or {}).items():
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:  # noqa: PLR2004
+            raise DataValidationError(
+                f"conf/base/parameters.yml: features.ratios.{name} should be "
+                f"[numerator, denominator], got {pair!r}"
+            )
+        missing = [column for column in pair if column not in known]
+        if missing:
+            raise DataValidationError(
+                f"conf/base/parameters.yml: features.ratios.{name} divides column(s) "
+                f"{missing} that the data does not have; its columns are {columns}"
+            )
+        known.append(name)
 
 
 def warn_zero_denominators(name: str, denominator: str, zeros: int, rows: int) -> None:

@@ -8,6 +8,7 @@ from kedro.runner import SequentialRunner
 from {{ cookiecutter.python_package }}.features import (
     DataValidationError,
     build_features,
+    check_features,
     feature_columns,
 )
 from {{ cookiecutter.python_package }}.pipelines.data_engineering import create_pipeline
@@ -97,3 +98,22 @@ def test_a_zero_denominator_is_counted(raw_sample, params, caplog):
 def test_validate_refuses_a_file_without_rows(raw_sample, params):
     with pytest.raises(DataValidationError, match="the file has no rows"):
         validate_data(raw_sample.iloc[:0], params["dataset"], params["validation"])
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ({"timestamp_parts": ["month"], "ratios": {"a": ["x", "d_month"]}}, None),
+        ({"ratios": {"a": ["x", "y"], "b": ["a", "x"]}}, None),  # a ratio of a ratio
+        ({"ratios": {"a": ["x", "z"]}}, r"ratios\.a divides column\(s\) \['z'\]"),
+        ({"ratios": {"a": ["x"]}}, r"ratios\.a should be \[numerator, denominator\]"),
+        ({"timestamp_parts": ["mnth"]}, "'mnth' is not a date part"),
+    ],
+)
+def test_derived_features_name_what_the_data_has(features, message):
+    dataset = {"timestamp_column": "d"}
+    if message is None:
+        check_features(["x", "y", "d"], dataset, features)
+    else:
+        with pytest.raises(DataValidationError, match=message):
+            check_features(["x", "y", "d"], dataset, features)
