@@ -10,8 +10,19 @@ Plain exceptions: the entry floor (``cli.py``, ``hooks/``) alone turns them into
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 EXIT_DRIFT = 1
 EXIT_INPUT = 2
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic validation error's message, without the prefix pydantic gives a validator's
+    own (``Value error, ``)."""
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 class KedroMlopsError(Exception):

@@ -58,6 +58,16 @@ def test_a_bad_mlops_yml_is_exit_2(tiny, args):
     assert "unknown key 'tracking.url'" in output
 
 
+def test_monitor_without_a_check_says_the_usage_even_with_a_bad_mlops_yml(tiny):
+    root, metadata = tiny
+    (root / "conf" / "local" / "mlops.yml").write_text(BAD_CONFIG)
+    code, output = code_and_output(metadata, "monitor")
+    assert code == 2
+    assert output.splitlines()[-1] == (
+        "Error: give either --check NAME or both --reference and --current"
+    )
+
+
 def test_status_is_0(tiny):
     _root, metadata = tiny
     code, output = code_and_output(metadata, "status")

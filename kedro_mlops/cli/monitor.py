@@ -10,7 +10,7 @@ import click
 from kedro_mlops.cli.group import ENV_OPTION, echo_lines, mlops, split
 from kedro_mlops.cli.project import load
 from kedro_mlops.config import DEFAULT_DRIFT_SHARE
-from kedro_mlops.errors import EXIT_DRIFT
+from kedro_mlops.errors import EXIT_DRIFT, ConfigError
 from kedro_mlops.hooks.project import experiment_name, model_name, project_config
 from kedro_mlops.names import FAIL_ON_ALERT
 
@@ -92,12 +92,13 @@ def monitor(  # noqa: PLR0917 - click passes every option
     if since:
         raise click.UsageError("--since goes with --history")
     if bool(check_names) == bool(reference or current):
-        configured = ", ".join(
-            check.name for check in project_config(project_path, env).monitoring.checks
-        )
+        try:
+            checks = [check.name for check in project_config(project_path, env).monitoring.checks]
+            configured = f" (mlops.yml's checks: {', '.join(checks) or 'none'})"
+        except ConfigError:  # the usage first; the configuration when a check runs
+            configured = ""
         raise click.UsageError(
-            f"give either --check NAME (mlops.yml's checks: {configured or 'none'}) or both "
-            "--reference and --current"
+            f"give either --check NAME{configured} or both --reference and --current"
         )
     if not check_names and not (reference and current):
         raise click.UsageError("--reference and --current go together")

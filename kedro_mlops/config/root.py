@@ -15,10 +15,9 @@ from kedro_mlops.config.packaging import PackagingConfig
 from kedro_mlops.config.rollout import RolloutConfig
 from kedro_mlops.config.serving import ServingConfig
 from kedro_mlops.config.tracking import RegistryConfig, TrackingConfig
-from kedro_mlops.errors import ConfigError
+from kedro_mlops.errors import ConfigError, validation_message
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from pathlib import Path
 
 
@@ -83,15 +82,10 @@ def _describe(exc: ValidationError, source: str) -> str:
             allowed = ", ".join(parent.model_fields) if parent else "?"
             lines.append(f"  - unknown key {key!r} (expected one of: {allowed})")
         elif err["type"] == "credential":
-            lines.append(f"  - {key!r}: {_message(err)}")
+            lines.append(f"  - {key!r}: {validation_message(err)}")
         else:
-            lines.append(f"  - {key!r}: {_message(err)} (got {err['input']!r})")
+            lines.append(f"  - {key!r}: {validation_message(err)} (got {err['input']!r})")
     return "\n".join(lines)
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    """Pydantic's message, without the prefix it gives a validator's own (``Value error, ``)."""
-    return str(error["msg"]).removeprefix("Value error, ")
 
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
@@ -108,7 +102,8 @@ def override(section: SectionT, **options: Any) -> SectionT:  # noqa: ANN401 - o
         return type(section).model_validate(section.model_dump() | chosen)
     except ValidationError as exc:
         problems = [
-            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: {_message(error)}"
+            f"--{str(error['loc'][0]).replace('_', '-')} {error['input']!r}: "
+            + validation_message(error)
             for error in exc.errors()
         ]
         raise ConfigError("Invalid option " + "; ".join(problems)) from None

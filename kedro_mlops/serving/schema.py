@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from kedro_mlops.errors import validation_message
+
 # the longest text a field takes: category labels and dates are short, and every served row is
 # kept in the traffic log
 MAX_TEXT = 10_000
@@ -340,7 +342,7 @@ def _describe(error: dict[str, Any]) -> dict[str, Any]:
     row = loc[0] if loc and isinstance(loc[0], int) else None
     rest = [str(part) for part in loc[1:] if not str(part).startswith(("function-", "nullable"))]
     field = _short(rest[0]) if rest else None
-    message = error["msg"].removeprefix("Value error, ")
+    message = validation_message(error)
     if error["type"] == "extra_forbidden":
         message = "unknown field"
     elif error["type"] in ("model_type", "dict_type"):
