@@ -101,6 +101,16 @@ def test_the_projects_own_tests_pass(venv, spark_project):
     venv.ok("ruff", "format", "--check", ".", cwd=path)
 
 
+def test_kedro_mlops_ci_writes_the_ci_files_the_starter_wrote(venv, spark_project):
+    """`kedro new` renders the CI files from the pandas pipelines (pyspark is installed after
+    it, with the requirements); `kedro mlops ci` here reads the Spark pipelines: the same files."""
+    path, _run = spark_project
+    names = ("Makefile", ".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
+    made = {name: (path / name).read_text() for name in names}
+    venv.ok("kedro", "mlops", "ci", "--force", cwd=path, offline=True)
+    assert {name: (path / name).read_text() for name in names} == made
+
+
 def _error_line(result: subprocess.CompletedProcess[str]) -> str:
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     return line

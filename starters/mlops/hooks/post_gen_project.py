@@ -72,8 +72,9 @@ def ci_files() -> None:
 sys.dont_write_bytecode = True  # the project's modules are imported below: no __pycache__ left
 filter_known_warnings()
 # the CI files are rendered from the pandas project's pipelines, before the engine's files replace
-# them: an engine's packages (pyspark) are installed after `kedro new`, with the requirements. The
-# engines' pipelines have the same nodes and datasets (a test compares their CI files).
+# them: an engine's packages (pyspark) are installed after `kedro new`, with the requirements. What
+# the CI files take from the pipelines (the validation nodes, the checked datasets) is the same in
+# every engine: tests/e2e/test_spark.py runs `kedro mlops ci` in a Spark project and compares.
 ci_files()
 engine_files()
 install_note()
