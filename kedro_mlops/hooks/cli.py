@@ -4,7 +4,9 @@
   ``filter_known_warnings`` (the same filters, for the starter's post-generation hook, a process
   of its own) and ``known_warnings_dropped`` (around kedro-mlflow's model logging): warnings of
   the pinned stack that no user can act on are filtered where they are raised (message, category
-  and module named), never all warnings.
+  and module named), never all warnings. ``configure_pytest`` installs them in a project's tests
+  (the starter's ``conftest.py``, kedro-mlops' own) and ignores the DeprecationWarnings a few
+  libraries raise about their own code (``LIBRARY_DEPRECATIONS``), which only pytest shows.
 - ``CliHooks`` (entry point ``kedro.cli_hooks``): ``kedro new --starter=mlops`` refuses a name that
   gives no importable package before cookiecutter runs; ``kedro run`` starts the drift worker
   (``monitoring.background``) at once; a ``kedro run`` stopped by an error the
