@@ -193,16 +193,15 @@ def test_ci_choice_and_the_ci_command(venv, project, workdir):
 
     added = venv.run("kedro", "mlops", "ci", "--provider", "gitlab", cwd=path)
     assert added.returncode == 0, output_of(added)
-    # (Kedro's rich log lines are on stdout too, as the project's logging.yml says)
-    lines = added.stdout.splitlines()
-    assert lines[lines.index("Wrote .gitlab-ci.yml") :][:5] == [
+    assert added.stdout.splitlines() == [
         "Wrote .gitlab-ci.yml",
         "Wrote .gitlab/cd.yml",
         "Kept Makefile: it already has what the pipelines need",
-        "Kept README.md: it already has what the pipelines need",
+        "Added to README.md: the GitLab CI paragraph",
         "Every CI job runs a `make` target: `make help` lists them; README.md says which "
         "secrets to set.",
     ]
+    assert "**GitLab CI** (`.gitlab-ci.yml`" in (path / "README.md").read_text()
     for name in CI_FILES[1:]:
         assert (path / name).read_text() == (project / name).read_text(), name
 
