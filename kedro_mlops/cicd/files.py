@@ -188,7 +188,8 @@ def readme_section(project: CiProject, providers: Iterable[str]) -> str:
 def readme_paragraphs(project: CiProject, providers: Iterable[str]) -> dict[str, str]:
     """The section's paragraph on each provider (its files, the secrets to set), by the
     provider's display name."""
-    chosen = [name for name in PROVIDERS if name in set(providers)]  # the section's order
+    wanted = set(providers)
+    chosen = [name for name in PROVIDERS if name in wanted]  # the section's order
     variables = _variables(project, tuple(chosen))
     env = _environment()
     return {

@@ -258,18 +258,18 @@ def test_a_provider_added_later_gets_its_readme_paragraph(tmp_path):
         tmp_path, render_files(PROJECT, ("github",)), readme=readme_section(PROJECT, ("github",))
     )
     providers = ("azure-devops", "cloudbuild")
+    paragraphs = readme_paragraphs(PROJECT, providers)
     report = write_files(
         tmp_path,
         render_files(PROJECT, providers),
         readme=readme_section(PROJECT, providers),
-        paragraphs=readme_paragraphs(PROJECT, providers),
+        paragraphs=paragraphs,
     )
     assert (report.kept, report.readme_added) == (["Makefile"], ["Azure Pipelines", "Cloud Build"])
     assert report_lines(PROJECT, report)[-2] == (
         "Added to README.md: the Azure Pipelines and Cloud Build paragraphs"
     )
     after = (tmp_path / "README.md").read_text()
-    paragraphs = readme_paragraphs(PROJECT, providers)
     # the section as if all three had been chosen at first; the rest of the README untouched
     assert after == "# Churn\n" + readme_section(PROJECT, ("github", *providers))
     again = write_files(
