@@ -5,6 +5,9 @@ import socket
 
 import pytest
 
+# the pipelines a project from the starter gets by default (`ci: both`), beside its Makefile
+CI_FILES = (".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
+
 
 def free_port() -> int:
     """A loopback port nobody listens on (for servers to start, or to be found dead)."""

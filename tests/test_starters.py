@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from kedro_mlops.starters import project_template_dir, starter_dir, starters
+from tests.conftest import CI_FILES
 
 DATA = project_template_dir() / "data" / "01_raw"
 
@@ -78,9 +79,6 @@ def test_kedro_new_prints_kedros_log_line_and_nothing_else(tmp_path):
     assert not list((tmp_path / "churn").rglob("__pycache__"))
 
 
-CI_FILES = ("Makefile", ".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
-
-
 def test_a_spark_project_is_made_before_pyspark_is_installed(tmp_path):
     """The documented order: `kedro new` with `engine: spark`, then `pip install -r
     requirements.txt` (pyspark). The CI files are rendered from the pandas pipelines before the
@@ -101,5 +99,5 @@ def test_a_spark_project_is_made_before_pyspark_is_installed(tmp_path):
     made = tmp_path / "churn"
     assert (made / "conf" / "base" / "spark.yml").is_file()
     assert "from pyspark" in (made / "src" / "churn" / "spark_frames.py").read_text()
-    assert all((made / name).is_file() for name in CI_FILES)
+    assert all((made / name).is_file() for name in ("Makefile", *CI_FILES))
     assert "## CI > CT > CD" in (made / "README.md").read_text()

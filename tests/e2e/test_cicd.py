@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from kedro_mlops.packaging.builders import archive_name, build_images
-from tests.conftest import free_port
+from tests.conftest import CI_FILES, free_port
 from tests.e2e.conftest import BASE_IMAGE, ROOT, copy_project, git_commit, podman_run
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,6 @@ pytestmark = pytest.mark.e2e
 TOOLS = Path(os.environ.get("KEDRO_MLOPS_CI_TOOLS", ROOT / "build" / "ci-tools"))
 REQUIRE_CI_TOOLS = os.environ.get("KEDRO_MLOPS_REQUIRE_CI_TOOLS") == "1"
 GITLAB_CI_LOCAL = TOOLS / "node_modules" / ".bin" / "gitlab-ci-local"
-CI_FILES = (".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
 PLANTED = "kedro-mlops-e2e-planted-secret"
 
 

@@ -15,6 +15,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from tests.conftest import CI_FILES
 from tests.e2e.conftest import Env, copy_project
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +106,7 @@ def test_kedro_mlops_ci_writes_the_ci_files_the_starter_wrote(venv, spark_projec
     """`kedro new` renders the CI files from the pandas pipelines (pyspark is installed after
     it, with the requirements); `kedro mlops ci` here reads the Spark pipelines: the same files."""
     path, _run = spark_project
-    names = ("Makefile", ".github/workflows/mlops.yml", ".gitlab-ci.yml", ".gitlab/cd.yml")
+    names = ("Makefile", *CI_FILES)
     made = {name: (path / name).read_text() for name in names}
     venv.ok("kedro", "mlops", "ci", "--force", cwd=path, offline=True)
     assert {name: (path / name).read_text() for name in names} == made
